@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "imageproc",
+    products: [
+        .executable(name: "imageproc", targets: ["imageproc"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        /// The image kernel: decode, resize, grayscale, encode over libjpeg-turbo and libpng. Pure C, no globals.
+        .target(
+            name: "CImageKernel",
+            cSettings: [
+                .unsafeFlags(["-O3", "-fno-strict-aliasing", "-Wall", "-Wextra", "-Wno-unused-parameter"])
+            ],
+            linkerSettings: [
+                .linkedLibrary("jpeg"),
+                .linkedLibrary("png16"),
+                .linkedLibrary("m"),
+            ]
+        ),
+        /// libpq, the PostgreSQL client library, as a Swift module.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        /// The service: HTTP server, API, jobs and workers, imaging and storage. All logic lives here.
+        .target(
+            name: "ImageService",
+            dependencies: [
+                "CImageKernel",
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        /// The `imageproc` binary: `serve` and `process` subcommands.
+        .executableTarget(
+            name: "imageproc",
+            dependencies: [
+                "ImageService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ImageServiceTests",
+            dependencies: ["ImageService", "CImageKernel"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+#include "image_kernel.h"
+int ik_version(void) { return 1; }

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Format, size and byte count of one stored image (the original or the result).
+public struct ImageSummary: Sendable, Equatable, Codable {
+    public var format: ImageFormat
+    public var width: Int
+    public var height: Int
+    public var bytes: Int
+
+    public init(format: ImageFormat, width: Int, height: Int, bytes: Int) {
+        self.format = format
+        self.width = width
+        self.height = height
+        self.bytes = bytes
+    }
+}
+
+/// Why a job failed: a stable machine-readable code and a message for people.
+public struct JobFailure: Sendable, Equatable, Codable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A job as stored: everything but the image bytes.
+public struct JobRecord: Sendable, Equatable {
+    public var id: UUID
+    public var status: JobStatus
+    public var options: ProcessingOptions
+    public var filename: String?
+    /// The client's metadata, a JSON object kept as the text it sent.
+    public var metadata: String?
+    public var uploadedAt: Date
+    public var processedAt: Date?
+    public var original: ImageSummary
+    public var processed: ImageSummary?
+    public var failure: JobFailure?
+    public var attempts: Int
+
+    public init(
+        id: UUID, status: JobStatus, options: ProcessingOptions, filename: String?, metadata: String?,
+        uploadedAt: Date, processedAt: Date?, original: ImageSummary, processed: ImageSummary?,
+        failure: JobFailure?, attempts: Int
+    ) {
+        self.id = id
+        self.status = status
+        self.options = options
+        self.filename = filename
+        self.metadata = metadata
+        self.uploadedAt = uploadedAt
+        self.processedAt = processedAt
+        self.original = original
+        self.processed = processed
+        self.failure = failure
+        self.attempts = attempts
+    }
+}
+
+/// A job about to be stored: the upload, already sniffed and probed.
+public struct NewJob: Sendable {
+    public var id: UUID
+    public var original: [UInt8]
+    public var originalInfo: ImageInfo
+    public var options: ProcessingOptions
+    public var filename: String?
+    public var metadata: String?
+
+    public init(
+        id: UUID = UUID(), original: [UInt8], originalInfo: ImageInfo, options: ProcessingOptions,
+        filename: String?, metadata: String?
+    ) {
+        self.id = id
+        self.original = original
+        self.originalInfo = originalInfo
+        self.options = options
+        self.filename = filename
+        self.metadata = metadata
+    }
+}
+
+/// A job handed to a worker: its id, what to do, and the original bytes (no read-back from the database).
+public struct PendingJob: Sendable {
+    public var id: UUID
+    public var options: ProcessingOptions
+    public var original: [UInt8]
+
+    public init(id: UUID, options: ProcessingOptions, original: [UInt8]) {
+        self.id = id
+        self.options = options
+        self.original = original
+    }
+}

@@ -1,0 +1,3 @@
+import ImageService
+
+print("imageproc")
