@@ -23,6 +23,8 @@ let package = Package(
                 .linkedLibrary("m"),
             ]
         ),
+        /// The few Linux headers Glibc's module leaves out (epoll, eventfd, TCP options).
+        .target(name: "CSystemShims"),
         /// libpq, the PostgreSQL client library, as a Swift module.
         .systemLibrary(
             name: "CLibPQ",
@@ -35,6 +37,7 @@ let package = Package(
             dependencies: [
                 "CImageKernel",
                 "CLibPQ",
+                "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

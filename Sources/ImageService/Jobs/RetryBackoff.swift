@@ -1,0 +1,27 @@
+/// Exponential backoff with a ceiling: 1×, 2×, 4×… the initial delay, never above `maximum`.
+///
+/// A plain value so the schedule is tested without clocks; the caller does the sleeping.
+public struct RetryBackoff: Sendable, Equatable {
+    public let initial: Duration
+    public let maximum: Duration
+    private var current: Duration
+
+    public init(initial: Duration, maximum: Duration) {
+        precondition(initial > .zero && maximum >= initial, "backoff needs 0 < initial <= maximum")
+        self.initial = initial
+        self.maximum = maximum
+        self.current = initial
+    }
+
+    /// The delay before the next attempt; each call doubles the following one up to the ceiling.
+    public mutating func next() -> Duration {
+        let delay = current
+        current = min(current * 2, maximum)
+        return delay
+    }
+
+    /// Starts the schedule again after a success.
+    public mutating func reset() {
+        current = initial
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// A thread-safe FIFO of jobs between the request handlers and the worker threads, bounded by job count and by
+/// the bytes the jobs carry.
+///
+/// Space is taken before a job exists: a handler calls `reserve(byteCount:)` before it stores the upload, so an
+/// accepted job always has a place here and a full queue is refused before anything is written. All state sits in
+/// one enum behind one condition lock, as in SwiftNIO's `NIOThreadPool`; `enqueue` wakes one worker, `shutdown`
+/// wakes them all and hands back what they never started.
+public final class WorkQueue: @unchecked Sendable {
+    private enum State {
+        case running(items: [PendingJob], head: Int, reservedCount: Int, reservedBytes: Int)
+        case stopped
+    }
+
+    /// The most jobs the queue holds (reserved or waiting).
+    public let capacity: Int
+    /// The most original bytes the queued jobs may hold together.
+    public let byteCapacity: Int
+
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var state: State = .running(items: [], head: 0, reservedCount: 0, reservedBytes: 0)
+
+    public init(capacity: Int, byteCapacity: Int) {
+        precondition(capacity > 0 && byteCapacity > 0, "a work queue needs room for one job")
+        self.capacity = capacity
+        self.byteCapacity = byteCapacity
+    }
+
+    /// Takes room for one job of `byteCount` bytes, or returns nil when the queue is full or stopped.
+    ///
+    /// A job larger than the whole byte capacity is still admitted into an empty queue, so that no upload within
+    /// the body limit is refused forever.
+    public func reserve(byteCount: Int) -> WorkQueueReservation? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .running(let items, let head, let count, let bytes) = state else { return nil }
+        let fitsBytes = bytes + byteCount <= byteCapacity || count == 0
+        guard count < capacity, fitsBytes else { return nil }
+        state = .running(items: items, head: head, reservedCount: count + 1, reservedBytes: bytes + byteCount)
+        return WorkQueueReservation(queue: self, byteCount: byteCount)
+    }
+
+    /// Blocks until a job is available and returns it, or returns nil once the queue is shut down.
+    public func next() -> PendingJob? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            switch state {
+            case .stopped:
+                return nil
+            case .running(var items, var head, let count, let bytes):
+                guard head < items.count else {
+                    condition.wait()
+                    continue
+                }
+                let job = items[head]
+                head += 1
+                // Drop consumed slots once they outnumber the waiting ones, so the array never grows without bound.
+                if head * 2 >= items.count {
+                    items.removeFirst(head)
+                    head = 0
+                }
+                state = .running(
+                    items: items, head: head, reservedCount: count - 1, reservedBytes: bytes - job.original.count)
+                return job
+            }
+        }
+    }
+
+    /// The number of jobs waiting or reserved.
+    public var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .running(_, _, let count, _) = state else { return 0 }
+        return count
+    }
+
+    /// Stops the queue: workers waiting in `next()` get nil, new reservations fail, and the jobs never started are
+    /// returned so the caller can hand them back.
+    @discardableResult
+    public func shutdown() -> [PendingJob] {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .running(let items, let head, _, _) = state else { return [] }
+        state = .stopped
+        condition.broadcast()
+        return Array(items[head...])
+    }
+
+    fileprivate func fill(byteCount: Int, with job: PendingJob) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .running(var items, let head, let count, let bytes) = state else { return false }
+        // The reservation promised `byteCount`; the job may differ slightly (it should not), so keep the books exact.
+        items.append(job)
+        state = .running(
+            items: items, head: head, reservedCount: count, reservedBytes: bytes - byteCount + job.original.count)
+        condition.signal()
+        return true
+    }
+
+    fileprivate func release(byteCount: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .running(let items, let head, let count, let bytes) = state else { return }
+        state = .running(items: items, head: head, reservedCount: count - 1, reservedBytes: bytes - byteCount)
+    }
+}
+
+/// Room for one job in a `WorkQueue`. Either filled with the job once it is stored, or given back when it goes out
+/// of scope unfilled (the upload failed), so no error path can leak queue space.
+public struct WorkQueueReservation: ~Copyable, @unchecked Sendable {
+    // Unmanaged (retained by hand) because `discard self` accepts only trivially destroyed properties.
+    private let queue: Unmanaged<WorkQueue>
+    private let byteCount: Int
+
+    fileprivate init(queue: WorkQueue, byteCount: Int) {
+        self.queue = .passRetained(queue)
+        self.byteCount = byteCount
+    }
+
+    /// Puts the job in the reserved place and wakes one worker. Returns false if the queue was shut down meanwhile
+    /// (the job stays `queued` in the database for the next start).
+    @discardableResult
+    public consuming func fill(with job: PendingJob) -> Bool {
+        let filled = queue.takeUnretainedValue().fill(byteCount: byteCount, with: job)
+        queue.release()
+        discard self
+        return filled
+    }
+
+    deinit {
+        queue.takeUnretainedValue().release(byteCount: byteCount)
+        queue.release()
+    }
+}
