@@ -17,7 +17,12 @@ public struct HTTPRequestHead: Sendable {
     public init(
         method: HTTPMethod, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = HTTPHeaders()
     ) throws(HTTPParseError) {
-        let parsed = try RequestTarget(parsing: Array(target.utf8))
+        self.init(
+            method: method, target: target, parsed: try RequestTarget(parsing: target.utf8), version: version,
+            headers: headers)
+    }
+
+    init(method: HTTPMethod, target: String, parsed: RequestTarget, version: HTTPVersion, headers: HTTPHeaders) {
         self.method = method
         self.target = target
         self.path = parsed.path
