@@ -13,14 +13,13 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
-    /// `value` as a JSON body with `Content-Type: application/json`. Dates are ISO 8601 with fractional seconds,
-    /// keys are sorted so the bytes are stable. A value that cannot be encoded is a programming error and yields
-    /// a 500 error response instead.
+    /// `value` as a JSON body with `Content-Type: application/json` (unless `headers` has a `Content-Type`).
+    /// Dates are ISO 8601 with fractional seconds, keys are sorted so the bytes are stable. A value that cannot be
+    /// encoded is a programming error and yields a 500 error response instead.
     public static func json(
         _ status: HTTPStatus, _ value: some Encodable, headers: HTTPHeaders = HTTPHeaders()
     ) -> HTTPResponse {
-        var headers = headers
-        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        let headers = withJSONContentType(headers)
         do {
             return HTTPResponse(status: status, headers: headers, body: Array(try jsonEncoder().encode(value)))
         } catch {
@@ -32,8 +31,7 @@ public struct HTTPResponse: Sendable {
     public static func error(
         status: HTTPStatus, code: String, message: String, headers: HTTPHeaders = HTTPHeaders()
     ) -> HTTPResponse {
-        var headers = headers
-        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        let headers = withJSONContentType(headers)
         let envelope = ErrorEnvelope(error: .init(code: code, message: message))
         // Two strings cannot fail to encode; the fallback only keeps the signature non-throwing.
         let body = (try? jsonEncoder().encode(envelope)).map(Array.init) ?? Array(#"{"error":{}}"#.utf8)
@@ -71,6 +69,14 @@ public struct HTTPResponse: Sendable {
     /// The head followed by the body, for callers that write once.
     public func serialized(keepAlive: Bool, date: String) -> [UInt8] {
         serializedHead(keepAlive: keepAlive, date: date) + body
+    }
+
+    /// `headers` with `Content-Type: application/json` added unless the caller chose a type (`problem+json`).
+    private static func withJSONContentType(_ headers: HTTPHeaders) -> HTTPHeaders {
+        guard !headers.contains("Content-Type") else { return headers }
+        var headers = headers
+        headers.add(name: "Content-Type", value: "application/json")
+        return headers
     }
 
     private static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {

@@ -35,9 +35,12 @@ import Testing
                 UInt8.random(in: 0...2, using: &generator)
             }
             let from = Int.random(in: 0...10, using: &generator)
-            let naive = from > haystack.count ? nil : (from...haystack.count).first {
-                haystack[$0...].starts(with: needle)
-            }
+            let naive =
+                from > haystack.count
+                ? nil
+                : (from...haystack.count).first {
+                    haystack[$0...].starts(with: needle)
+                }
             #expect(ByteSearch.firstIndex(of: needle, in: haystack, from: from) == naive, "\(needle) in \(haystack)")
         }
     }

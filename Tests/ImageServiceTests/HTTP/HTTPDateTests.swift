@@ -1,11 +1,12 @@
+import Testing
+
+@testable import ImageService
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Testing
-
-@testable import ImageService
 
 @Suite struct HTTPDateTests {
     @Test func formatsTheRFCExample() {

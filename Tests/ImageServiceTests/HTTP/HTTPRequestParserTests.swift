@@ -5,7 +5,9 @@ import Testing
 @Suite struct HTTPRequestParserTests {
     /// Feeds `chunks` one after the other, draining the parser after each, and returns every event but
     /// `.needMoreData`.
-    private func events(_ chunks: [[UInt8]], limits: HTTPLimits = HTTPLimits()) throws(HTTPParseError)
+    private func events(
+        _ chunks: [[UInt8]], limits: HTTPLimits = HTTPLimits()
+    ) throws(HTTPParseError)
         -> [HTTPParserEvent]
     {
         var parser = HTTPRequestParser(limits: limits)
@@ -36,7 +38,9 @@ import Testing
         }
     }
 
-    private func head(_ method: HTTPMethod, _ target: String, _ headers: HTTPHeaders, version: HTTPVersion = .http1_1)
+    private func head(
+        _ method: HTTPMethod, _ target: String, _ headers: HTTPHeaders, version: HTTPVersion = .http1_1
+    )
         throws -> HTTPRequestHead
     {
         try HTTPRequestHead(method: method, target: target, version: version, headers: headers)
@@ -45,7 +49,9 @@ import Testing
     // MARK: - Requests that parse
 
     @Test func parsesSimpleGet() throws {
-        let result = try events([Array("GET /images/1?size=2 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n".utf8)])
+        let result = try events([
+            Array("GET /images/1?size=2 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n".utf8)
+        ])
         let expected = try head(.get, "/images/1?size=2", ["Host": "example.com", "Accept": "*/*"])
         #expect(result == [.head(expected), .request(HTTPRequest(head: expected, body: []))])
         #expect(expected.path == "/images/1")
@@ -98,7 +104,8 @@ import Testing
 
     @Test func acceptsAbsoluteFormAndAsteriskForOptions() throws {
         let parsed = try requests(
-            "GET http://example.com/a%20b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n")
+            "GET http://example.com/a%20b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"
+        )
         #expect(parsed.map(\.head.path) == ["/a b", "*"])
         #expect(parsed.first?.head.queryValue("x") == "1")
     }
@@ -322,7 +329,9 @@ import Testing
     }
 
     @Test func rejectsDifferingContentLengths() {
-        #expect(error("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")?.status == .badRequest)
+        #expect(
+            error("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")?.status
+                == .badRequest)
         #expect(error("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabcd")?.status == .badRequest)
     }
 
@@ -382,19 +391,23 @@ import Testing
         #expect(parsed?.status == .requestHeaderFieldsTooLarge)
         #expect(parsed?.code == "header_fields_too_large")
         // Without waiting for the end of the field.
-        #expect(error("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + String(repeating: "b", count: 200), limits: limits)?
-            .status == .requestHeaderFieldsTooLarge)
+        #expect(
+            error("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + String(repeating: "b", count: 200), limits: limits)?
+                .status == .requestHeaderFieldsTooLarge)
         // Many small fields add up.
         let many = String(repeating: "X-A: 1234567\r\n", count: 8)
-        #expect(error("GET / HTTP/1.1\r\nHost: a\r\n" + many + "\r\n", limits: limits)?.status == .requestHeaderFieldsTooLarge)
+        #expect(
+            error("GET / HTTP/1.1\r\nHost: a\r\n" + many + "\r\n", limits: limits)?.status
+                == .requestHeaderFieldsTooLarge)
     }
 
     @Test func rejectsTooManyHeaderFieldsWith431() {
         let limits = HTTPLimits(maxHeaderCount: 5)
         let four = String(repeating: "X: y\r\n", count: 4)
         #expect(error("GET / HTTP/1.1\r\nHost: a\r\n" + four + "\r\n", limits: limits) == nil)
-        #expect(error("GET / HTTP/1.1\r\nHost: a\r\n" + four + "X: z\r\n\r\n", limits: limits)?
-            .status == .requestHeaderFieldsTooLarge)
+        #expect(
+            error("GET / HTTP/1.1\r\nHost: a\r\n" + four + "X: z\r\n\r\n", limits: limits)?
+                .status == .requestHeaderFieldsTooLarge)
     }
 
     // MARK: - Large bodies
@@ -438,7 +451,9 @@ import Testing
             offset = end
         }
         stream += Array("0\r\n\r\n".utf8)
-        let pieces = stride(from: 0, to: stream.count, by: 65536).map { Array(stream[$0..<min($0 + 65536, stream.count)]) }
+        let pieces = stride(from: 0, to: stream.count, by: 65536).map {
+            Array(stream[$0..<min($0 + 65536, stream.count)])
+        }
         let clock = ContinuousClock()
         var result: [HTTPParserEvent] = []
         let elapsed = try clock.measure { result = try events(pieces) }

@@ -8,7 +8,8 @@ import Testing
 
     @Test func serializesHeadWithLengthAndDate() {
         let response = HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: Array("hi".utf8))
-        let expected = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+        let expected =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
             + "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n"
         #expect(text(response.serializedHead(keepAlive: true, date: "Sun, 06 Nov 1994 08:49:37 GMT")) == expected)
         #expect(text(response.serialized(keepAlive: true, date: "Sun, 06 Nov 1994 08:49:37 GMT")) == expected + "hi")
@@ -31,12 +32,15 @@ import Testing
 
     @Test func omitsLengthWhenAskedAndFor204And1xx() {
         let withBody = HTTPResponse(status: .ok, body: [1, 2, 3])
-        #expect(text(withBody.serializedHead(keepAlive: true, includeBodyLength: false, date: "D"))
-            == "HTTP/1.1 200 OK\r\nDate: D\r\n\r\n")
-        #expect(text(HTTPResponse(status: .noContent).serializedHead(keepAlive: true, date: "D"))
-            == "HTTP/1.1 204 No Content\r\nDate: D\r\n\r\n")
-        #expect(text(HTTPResponse(status: .continue).serializedHead(keepAlive: true, date: "D"))
-            == "HTTP/1.1 100 Continue\r\nDate: D\r\n\r\n")
+        #expect(
+            text(withBody.serializedHead(keepAlive: true, includeBodyLength: false, date: "D"))
+                == "HTTP/1.1 200 OK\r\nDate: D\r\n\r\n")
+        #expect(
+            text(HTTPResponse(status: .noContent).serializedHead(keepAlive: true, date: "D"))
+                == "HTTP/1.1 204 No Content\r\nDate: D\r\n\r\n")
+        #expect(
+            text(HTTPResponse(status: .continue).serializedHead(keepAlive: true, date: "D"))
+                == "HTTP/1.1 100 Continue\r\nDate: D\r\n\r\n")
     }
 
     @Test func dropsLineBreaksFromHeaderValues() {

@@ -27,8 +27,9 @@ import Testing
 
     @Test func readsBoundaryQuotedOrNot() {
         #expect(MultipartParser.boundary(fromContentType: "multipart/form-data; boundary=abc123") == "abc123")
-        #expect(MultipartParser.boundary(fromContentType: #"Multipart/Form-Data; charset=utf-8; BOUNDARY="a b:c""#)
-            == "a b:c")
+        #expect(
+            MultipartParser.boundary(fromContentType: #"Multipart/Form-Data; charset=utf-8; BOUNDARY="a b:c""#)
+                == "a b:c")
         #expect(MultipartParser.boundary(fromContentType: "multipart/form-data") == nil)
         #expect(MultipartParser.boundary(fromContentType: #"multipart/form-data; boundary="""#) == nil)
         #expect(MultipartParser.boundary(fromContentType: "application/json; boundary=abc") == nil)
@@ -44,9 +45,11 @@ import Testing
         ])
         let parts = try MultipartParser.parse(raw, boundary: Self.boundary)
         #expect(parts.count == 2)
-        #expect(parts[0] == MultipartPart(
-            name: "options", filename: nil, contentType: nil,
-            headers: ["Content-Disposition": #"form-data; name="options""#], body: bytes(#"{"width":100}"#)))
+        #expect(
+            parts[0]
+                == MultipartPart(
+                    name: "options", filename: nil, contentType: nil,
+                    headers: ["Content-Disposition": #"form-data; name="options""#], body: bytes(#"{"width":100}"#)))
         #expect(parts[1].name == "file")
         #expect(parts[1].filename == "a.jpg")
         #expect(parts[1].contentType == "image/jpeg")
@@ -114,7 +117,10 @@ import Testing
         let raw = body([
             (#"Content-Disposition: form-data; name="f"; filename="say \"hi\".jpg""#, []),
             (#"Content-Disposition: form-data; name="g"; filename="C:\dir\photo.jpg""#, []),
-            (#"Content-Disposition: form-data; name="h"; filename="plain.jpg"; filename*=UTF-8''J%C3%BCrgen%20%E2%82%AC.jpg"#, []),
+            (
+                #"Content-Disposition: form-data; name="h"; filename="plain.jpg"; filename*=UTF-8''J%C3%BCrgen%20%E2%82%AC.jpg"#,
+                []
+            ),
             (#"Content-Disposition: form-data; name="i"; filename*=ISO-8859-1''x%E9.jpg; filename="fallback.jpg""#, []),
         ])
         let parts = try MultipartParser.parse(raw, boundary: Self.boundary)
@@ -143,8 +149,9 @@ import Testing
         for boundary in ["", String(repeating: "a", count: 71), "ends with space ", "bad\"quote", "ü"] {
             #expect(error(bytes("--\(boundary)--"), boundary: boundary) == .badRequest("invalid multipart boundary"))
         }
-        #expect(error(bytes("--\(String(repeating: "a", count: 70))--"), boundary: String(repeating: "a", count: 70))
-            == nil)
+        #expect(
+            error(bytes("--\(String(repeating: "a", count: 70))--"), boundary: String(repeating: "a", count: 70))
+                == nil)
     }
 
     @Test func rejectsOversizedOrMalformedPartHeaders() {
@@ -169,7 +176,8 @@ import Testing
             state ^= state << 17
             return alphabet[Int(state % 6)]
         }
-        let raw = body([(#"Content-Disposition: form-data; name="file"; filename="r.bin""#, content)], boundary: boundary)
+        let raw = body(
+            [(#"Content-Disposition: form-data; name="file"; filename="r.bin""#, content)], boundary: boundary)
         let clock = ContinuousClock()
         var parts: [MultipartPart] = []
         let elapsed = try clock.measure { parts = try MultipartParser.parse(raw, boundary: boundary) }
