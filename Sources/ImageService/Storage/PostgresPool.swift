@@ -27,13 +27,14 @@ public final class PostgresPool: Sendable {
     /// `CancellationError` when the task is cancelled while waiting, and whatever `body` throws.
     ///
     /// A connection that `body` leaves inside a transaction, or broken, is closed rather than reused.
-    public func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        // `body` is escaping because the dispatch queue may still hold its block for a moment after it has run.
         let lease = try await acquire()
-        let result = await withoutActuallyEscaping(body) { body in
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
-                lease.queue.async {
-                    continuation.resume(returning: Result { try body(lease.connection) })
-                }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+            lease.queue.async {
+                continuation.resume(returning: Result { try body(lease.connection) })
             }
         }
         release(lease.connection.isIdle ? lease : nil)
