@@ -37,15 +37,33 @@ enum TestDatabase {
         throws -> T
     {
         let admin = try connect()
-        // An identifier cannot be a bound parameter; this one is made here from hex digits only.
-        let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try admin.query("CREATE SCHEMA \(schema)")
+        let schema = try createScratchSchema(admin)
         defer { _ = try? admin.query("DROP SCHEMA \(schema) CASCADE") }
         return try body(schema) {
             let connection = try connect()
             try connection.query("SELECT set_config('search_path', $1, false)", [schema])
             return connection
         }
+    }
+
+    /// ``withScratchSchema(_:)`` for bodies that await.
+    static func withScratchSchemaAsync(_ body: (_ schema: String) async throws -> Void) async throws {
+        let admin = try connect()
+        let schema = try createScratchSchema(admin)
+        do {
+            try await body(schema)
+        } catch {
+            _ = try? admin.query("DROP SCHEMA \(schema) CASCADE")
+            throw error
+        }
+        try admin.query("DROP SCHEMA \(schema) CASCADE")
+    }
+
+    /// An identifier cannot be a bound parameter; this one is made here from hex digits only.
+    private static func createScratchSchema(_ admin: PostgresConnection) throws -> String {
+        let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try admin.query("CREATE SCHEMA \(schema)")
+        return schema
     }
 
     /// `count` random bytes, filled eight at a time (byte-wise generation is slow in debug builds).
