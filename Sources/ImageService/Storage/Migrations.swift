@@ -79,12 +79,14 @@ public enum Migrations {
             let rows = try connection.query("SELECT version FROM schema_migrations")
             let applied = Set(try (0..<rows.rowCount).compactMap { row throws(PostgresError) in try rows.int(row, 0) })
             var done: [Int] = []
-            for migration in migrations.sorted(by: { $0.version < $1.version }) where !applied.contains(migration.version) {
+            for migration in migrations.sorted(by: { $0.version < $1.version })
+            where !applied.contains(migration.version) {
                 for statement in migration.statements {
                     try connection.query(statement)
                 }
                 try connection.query(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    [migration.version, migration.name])
                 done.append(migration.version)
             }
             return done

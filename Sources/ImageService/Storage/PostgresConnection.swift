@@ -36,7 +36,9 @@ public final class PostgresConnection {
         // Entries are applied in order and `dbname` is expanded as a connection string, so the caller's values win.
         let parameters = [("application_name", "imageproc"), ("connect_timeout", "5"), ("dbname", conninfo)]
         let strings = parameters.flatMap { [strdup($0.0), strdup($0.1)] }
-        defer { strings.forEach { free($0) } }
+        defer {
+            for string in strings { free(string) }
+        }
         let keywords = stride(from: 0, to: strings.count, by: 2).map { UnsafePointer(strings[$0]) } + [nil]
         let values = stride(from: 1, to: strings.count, by: 2).map { UnsafePointer(strings[$0]) } + [nil]
         guard let handle = PQconnectdbParams(keywords, values, 1) else {
@@ -64,9 +66,9 @@ public final class PostgresConnection {
 
     /// Runs `sql` with `parameters` bound to `$1`, `$2`, … and returns its rows.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError)
-        -> PostgresResult
-    {
+    public func query(
+        _ sql: String, _ parameters: [(any PostgresBindable)?] = []
+    ) throws(PostgresError) -> PostgresResult {
         let values = parameters.map { $0?.postgresValue }
         try reconnectIfIdleAndBroken()
         let inTransaction = transactionState != .none || PQtransactionStatus(handle) != PQTRANS_IDLE
@@ -106,9 +108,11 @@ public final class PostgresConnection {
     /// so it can be reset with no doubt about whether a statement ran.
     private func reconnectIfIdleAndBroken() throws(PostgresError) {
         if transactionState == .lost {
-            throw PostgresError(kind: .connectionLost, message: "the connection was lost inside this transaction")
+            throw Self.lostInsideTransaction
         }
-        if transactionState == .none && PQstatus(handle) == CONNECTION_OK {
+        // Only outside any transaction (ours or one opened with a plain `BEGIN`): a reset there would silently run
+        // the next statement outside it.
+        if transactionState == .none && isIdle {
             for _ in 0..<2 where PQstatus(handle) == CONNECTION_OK {
                 _ = PQconsumeInput(handle)
             }
@@ -116,10 +120,13 @@ public final class PostgresConnection {
         guard PQstatus(handle) != CONNECTION_OK else { return }
         if transactionState == .open {
             transactionState = .lost
-            throw PostgresError(kind: .connectionLost, message: "the connection was lost inside this transaction")
+            throw Self.lostInsideTransaction
         }
         try reset()
     }
+
+    private static let lostInsideTransaction = PostgresError(
+        kind: .connectionLost, message: "the connection was lost inside this transaction")
 
     private func reset() throws(PostgresError) {
         PQreset(handle)

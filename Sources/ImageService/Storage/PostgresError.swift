@@ -1,5 +1,5 @@
-import Foundation
 import CLibPQ
+import Foundation
 
 /// A failure talking to PostgreSQL: the server could not be reached, an established connection broke, the server
 /// rejected a statement, or a result did not have the shape the caller expected.

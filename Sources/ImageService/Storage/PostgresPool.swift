@@ -107,9 +107,10 @@ public final class PostgresPool: Sendable {
         let conninfo = conninfo
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                continuation.resume(with: Result { () throws(PostgresError) -> PooledConnection in
-                    PooledConnection(connection: try PostgresConnection(conninfo), queue: queue)
-                })
+                continuation.resume(
+                    with: Result { () throws(PostgresError) -> PooledConnection in
+                        PooledConnection(connection: try PostgresConnection(conninfo), queue: queue)
+                    })
             }
         }
     }

@@ -41,7 +41,9 @@ import Testing
     @Test func laterMigrationsApplyInOrderOnTopOfEarlierOnes() throws {
         let lease = Migration(
             version: 2, name: "leases",
-            statements: ["ALTER TABLE processed_images ADD COLUMN locked_by TEXT, ADD COLUMN lease_expires_at TIMESTAMPTZ"]
+            statements: [
+                "ALTER TABLE processed_images ADD COLUMN locked_by TEXT, ADD COLUMN lease_expires_at TIMESTAMPTZ"
+            ]
         )
         try TestDatabase.withScratchSchema { _, connect in
             let connection = try connect()
@@ -60,8 +62,9 @@ import Testing
                 try Migrations.run(on: connection, migrations: Migrations.all + [broken])
             }
             #expect(error.code == .divisionByZero)
-            #expect(try connection.query("SELECT to_regclass('half') IS NULL, to_regclass('processed_images') IS NULL")
-                .bool(0, 0) == true)
+            #expect(
+                try connection.query("SELECT to_regclass('half') IS NULL, to_regclass('processed_images') IS NULL")
+                    .bool(0, 0) == true)
             #expect(try Migrations.run(on: connection) == [1])
         }
     }

@@ -147,6 +147,16 @@ import Testing
         #expect(after.code == .undefinedTable)
     }
 
+    @Test func neverMovesAStatementOutOfAPlainBeginTransaction() throws {
+        let connection = try TestDatabase.connect()
+        try connection.query("BEGIN")
+        try connection.query("CREATE TEMP TABLE ledger (n int)")
+        try terminate(backend: connection.backendPID)
+        let error = try #require(throws: PostgresError.self) { try connection.query("INSERT INTO ledger VALUES (1)") }
+        #expect(error.kind == .connectionLost)
+        #expect(try connection.query("SELECT 5").int(0, 0) == 5)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func reportsAClosedPortAsUnreachableQuickly() throws {
         let start = ContinuousClock.now

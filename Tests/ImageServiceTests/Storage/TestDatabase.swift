@@ -33,9 +33,9 @@ enum TestDatabase {
     static let unreachableURL = "postgresql://postgres@127.0.0.1:1/imageproc_test?connect_timeout=2"
 
     /// Runs `body` in a schema of its own (first on `search_path` of the connections it is given), dropped after.
-    static func withScratchSchema<T>(_ body: (_ schema: String, _ connect: () throws -> PostgresConnection) throws -> T)
-        throws -> T
-    {
+    static func withScratchSchema<T>(
+        _ body: (_ schema: String, _ connect: () throws -> PostgresConnection) throws -> T
+    ) throws -> T {
         let admin = try connect()
         let schema = try createScratchSchema(admin)
         defer { _ = try? admin.query("DROP SCHEMA \(schema) CASCADE") }
