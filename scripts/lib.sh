@@ -101,6 +101,36 @@ free_port() {
     die "no free TCP port found on 127.0.0.1 after $attempt attempts"
 }
 
+# Prints the ids of the live (not zombie) processes of session `sid`, from
+# /proc/<pid>/stat: field 3 is the state, field 6 the session id.
+session_members() {
+    local stat line pid
+    local -a fields
+    for stat in /proc/[0-9]*/stat; do
+        { read -r line <"$stat"; } 2>/dev/null || continue
+        # The command name, in parentheses, may contain spaces: split after it.
+        read -ra fields <<<"${line##*) }"
+        if [[ "${fields[3]}" == "$1" && "${fields[0]}" != Z ]]; then
+            pid="${stat#/proc/}"
+            echo "${pid%/stat}"
+        fi
+    done
+}
+
+# Sends TERM to every process of session `sid`, then KILL to those still there after 10 s.
+end_session() {
+    local sid="$1" pid attempt
+    local -a members
+    for attempt in $(seq 1 50); do
+        mapfile -t members < <(session_members "$sid")
+        ((${#members[@]} > 0)) || return 0
+        for pid in "${members[@]}"; do
+            if ((attempt == 50)); then kill -KILL "$pid"; else kill -TERM "$pid"; fi 2>/dev/null
+        done
+        sleep 0.2
+    done
+}
+
 # Quotes a value for postgresql.conf (single quotes, inner quotes doubled).
 conf_quote() {
     local value="${1//\'/\'\'}"

@@ -14,10 +14,11 @@ tests_pid=""
 # shellcheck disable=SC2329 # invoked by the EXIT trap
 cleanup() {
     set +e
-    if [[ -n "$tests_pid" ]] && kill -0 "$tests_pid" 2>/dev/null; then
+    if [[ -n "$tests_pid" ]]; then
         log "stopping swift test"
-        # swift test runs in its own process group (see below): end all of it.
-        kill -TERM -- "-$tests_pid" 2>/dev/null
+        # swift test runs in a session of its own (see below) and puts the test runner in
+        # yet another process group, so end every process of that session.
+        end_session "$tests_pid"
         wait "$tests_pid" 2>/dev/null
     fi
     if [[ -n "$cluster" ]]; then
