@@ -1,0 +1,46 @@
+# Developer commands. Recipes stay thin: the logic lives in scripts/.
+# Quick start on Debian/Ubuntu with Swift installed: `make run`, `make test`.
+
+SHELL := bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8080
+ARGS ?=
+SWIFT_TEST_ARGS ?=
+PGPORT_PRIVATE ?= 54320
+export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
+
+.PHONY: help deps build release run test stop db psql clean
+
+help: ## List the targets
+	@echo "Targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-9s %s\n", $$1, $$2 }'
+	@echo "Variables: PORT=$(PORT) ARGS='$(ARGS)' SWIFT_TEST_ARGS='$(SWIFT_TEST_ARGS)' PGPORT_PRIVATE=$(PGPORT_PRIVATE)"
+	@echo "Set DATABASE_URL to use your own PostgreSQL instead of a private cluster."
+
+deps: ## Install the missing system packages (apt-get)
+	scripts/deps.sh
+
+build: deps ## Debug build, tests included
+	swift build --build-tests
+
+release: deps ## Release build of the imageproc binary
+	swift build -c release --product imageproc
+
+run: ## Start the private PostgreSQL (.data/postgres), build for release, serve on PORT
+	scripts/run.sh
+
+test: ## Run swift test against a throwaway PostgreSQL (SWIFT_TEST_ARGS for extra arguments)
+	scripts/test.sh
+
+stop: ## Stop the private PostgreSQL that `make run` started
+	scripts/pg.sh stop
+
+db: ## Start the private PostgreSQL only and print its DATABASE_URL
+	scripts/pg.sh start
+
+psql: ## Open psql on the private database
+	scripts/pg.sh psql
+
+clean: ## Remove build products (keeps the private database)
+	swift package clean

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Where a page of the job list ended: the last item's upload time and id, so the next page starts strictly after
+/// it in (uploaded_at, id) order.
+///
+/// Clients see it as opaque base64url text (no padding) of 24 bytes: the upload time as big-endian int8
+/// microseconds since 2000-01-01 (PostgreSQL's own representation, so it is exact) followed by the id's 16 bytes.
+struct JobCursor: Equatable {
+    static let encodedLength = 32
+
+    var uploadedAt: Date
+    var id: UUID
+
+    init(uploadedAt: Date, id: UUID) {
+        self.uploadedAt = uploadedAt
+        self.id = id
+    }
+
+    init(encoded text: String) throws(InvalidCursor) {
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        guard text.count == Self.encodedLength, text.allSatisfy(alphabet.contains) else { throw InvalidCursor() }
+        let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard let data = Data(base64Encoded: base64), data.count == 24 else { throw InvalidCursor() }
+        let bytes = [UInt8](data)
+        let micros = bytes[0..<8].withUnsafeBytes { PostgresBinary.integer($0, as: Int64.self) }
+        uploadedAt = PostgresBinary.date(fromMicroseconds: micros!)
+        id = bytes[8...].withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
+    }
+
+    var encoded: String {
+        let bytes = PostgresBinary.bytes(PostgresBinary.microseconds(from: uploadedAt)) + id.postgresValue.bytes
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+    }
+}

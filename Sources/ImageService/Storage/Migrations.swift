@@ -1,0 +1,95 @@
+/// The schema of the service's database and the code that brings a database up to it at start-up.
+///
+/// To change the schema, append a ``Migration`` with the next version to ``all`` (for example version 2 adding
+/// `locked_by TEXT` and `lease_expires_at TIMESTAMPTZ` to `processed_images`); never edit one that has shipped.
+public enum Migrations {
+    /// Every migration, oldest first.
+    public static let all: [Migration] = [
+        Migration(
+            version: 1, name: "processed images",
+            statements: [
+                """
+                CREATE TABLE processed_images (
+                    id UUID PRIMARY KEY,
+                    status TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'completed', 'failed')),
+                    operations TEXT NOT NULL,
+                    width INT,
+                    height INT,
+                    fit TEXT NOT NULL,
+                    output_format TEXT NOT NULL,
+                    quality INT NOT NULL,
+                    filename TEXT,
+                    metadata JSONB,
+                    original_data BYTEA NOT NULL,
+                    original_format TEXT NOT NULL,
+                    original_width INT NOT NULL,
+                    original_height INT NOT NULL,
+                    original_bytes BIGINT NOT NULL,
+                    processed_data BYTEA,
+                    processed_format TEXT,
+                    processed_width INT,
+                    processed_height INT,
+                    processed_bytes BIGINT,
+                    error_code TEXT,
+                    error_message TEXT,
+                    attempts INT NOT NULL DEFAULT 0,
+                    uploaded_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    processed_at TIMESTAMPTZ,
+                    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    CONSTRAINT processed_images_completed_has_result
+                        CHECK (status <> 'completed' OR processed_data IS NOT NULL)
+                )
+                """,
+                // JPEG and PNG are already compressed: store the bytes out of line without trying to compress them.
+                """
+                ALTER TABLE processed_images
+                    ALTER COLUMN original_data SET STORAGE EXTERNAL,
+                    ALTER COLUMN processed_data SET STORAGE EXTERNAL
+                """,
+                // Recovery at start-up scans the unfinished jobs, oldest first.
+                """
+                CREATE INDEX processed_images_unfinished_idx ON processed_images (uploaded_at)
+                    WHERE status IN ('queued', 'processing')
+                """,
+                // The list is keyset-paginated on (uploaded_at, id), newest first.
+                "CREATE INDEX processed_images_list_idx ON processed_images (uploaded_at DESC, id DESC)",
+            ])
+    ]
+
+    /// The `pg_advisory_xact_lock` key that serialises migrations across instances ("imagepro" in ASCII).
+    static let lockKey = 0x696D_6167_6570_726F
+
+    /// Applies the migrations `connection`'s database lacks, all in one transaction, and returns their versions.
+    ///
+    /// Safe when several instances start at once: the first to take the advisory lock migrates, the others wait for
+    /// its commit and then find nothing to do. Versions in the database that this binary does not know (a newer
+    /// instance ran first) are left alone.
+    @discardableResult
+    public static func run(on connection: PostgresConnection, migrations: [Migration] = all) throws -> [Int] {
+        try connection.transaction {
+            try connection.query("SELECT pg_advisory_xact_lock($1)", [lockKey])
+            try connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """)
+            let rows = try connection.query("SELECT version FROM schema_migrations")
+            let applied = Set(try (0..<rows.rowCount).compactMap { row throws(PostgresError) in try rows.int(row, 0) })
+            var done: [Int] = []
+            for migration in migrations.sorted(by: { $0.version < $1.version })
+            where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try connection.query(statement)
+                }
+                try connection.query(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    [migration.version, migration.name])
+                done.append(migration.version)
+            }
+            return done
+        }
+    }
+}

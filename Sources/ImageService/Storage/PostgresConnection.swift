@@ -1,0 +1,186 @@
+import CLibPQ
+import Foundation
+
+/// One PostgreSQL session over libpq (`PGconn`), closed in `deinit`.
+///
+/// Every call blocks the calling thread until the server answers, so a connection belongs to one thread at a time:
+/// a worker thread's own connection, or one lent by ``PostgresPool``, which runs it on its own dispatch queue —
+/// never on Swift's cooperative thread pool. It is deliberately not `Sendable`.
+///
+/// Statements run with `PQexecParams`: values are always bound `$n` parameters in binary format, results are
+/// always binary (see ``PostgresResult``).
+///
+/// Recovery: a backend that died while the connection sat idle (server restart, `pg_terminate_backend`) is noticed
+/// before the next statement is sent, and the connection is reset (`PQreset`) first. If the connection breaks
+/// while a statement runs outside a transaction, it is reset and the statement is sent once more; inside a
+/// transaction the work is gone with the session, so the error surfaces as `connectionLost` and the transaction
+/// fails as a whole. Caveat of the retry: if the connection broke after the server committed but before its answer
+/// arrived, the statement runs twice — statements run outside transactions should be idempotent or keyed (ours
+/// are: an `INSERT` by a fresh id fails with `uniqueViolation` rather than duplicating).
+public final class PostgresConnection {
+    /// Whether ``transaction(_:)`` has a transaction open, and whether its session is gone.
+    private enum TransactionState {
+        case none
+        case open
+        /// The connection broke inside the transaction: every statement fails until the transaction ends.
+        case lost
+    }
+
+    private let handle: OpaquePointer
+    private var transactionState = TransactionState.none
+
+    /// Opens a connection. `conninfo` is a `postgresql://` URL or `key=value` string; empty uses the standard `PG*`
+    /// environment variables and defaults. `application_name` is `imageproc` and `connect_timeout` 5 seconds unless
+    /// `conninfo` says otherwise. Blocks until connected; throws a `connectionFailed` error.
+    public init(_ conninfo: String = "") throws(PostgresError) {
+        // Entries are applied in order and `dbname` is expanded as a connection string, so the caller's values win.
+        let parameters = [("application_name", "imageproc"), ("connect_timeout", "5"), ("dbname", conninfo)]
+        let strings = parameters.flatMap { [strdup($0.0), strdup($0.1)] }
+        defer {
+            for string in strings { free(string) }
+        }
+        let keywords = stride(from: 0, to: strings.count, by: 2).map { UnsafePointer(strings[$0]) } + [nil]
+        let values = stride(from: 1, to: strings.count, by: 2).map { UnsafePointer(strings[$0]) } + [nil]
+        guard let handle = PQconnectdbParams(keywords, values, 1) else {
+            throw PostgresError(kind: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = PostgresError.trimmed(PQerrorMessage(handle)) ?? "connection failed"
+            PQfinish(handle)
+            throw PostgresError(kind: .connectionFailed, message: message)
+        }
+        // Notices ("relation already exists, skipping") would otherwise go to stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        self.handle = handle
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// The server process serving this session (`pg_backend_pid()`), 0 when disconnected.
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    /// True when the connection is up and no transaction is open: safe to hand to someone else.
+    var isIdle: Bool { PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE }
+
+    /// Runs `sql` with `parameters` bound to `$1`, `$2`, … and returns its rows.
+    @discardableResult
+    public func query(
+        _ sql: String, _ parameters: [(any PostgresBindable)?] = []
+    ) throws(PostgresError) -> PostgresResult {
+        let values = parameters.map { $0?.postgresValue }
+        try reconnectIfIdleAndBroken()
+        let inTransaction = transactionState != .none || PQtransactionStatus(handle) != PQTRANS_IDLE
+        let first = execute(sql, values)
+        guard case .failure(let error) = first, error.kind == .connectionLost else { return try first.get() }
+        guard !inTransaction else {
+            if transactionState == .open { transactionState = .lost }
+            throw error
+        }
+        try reset()
+        let second = execute(sql, values)
+        return try second.get()
+    }
+
+    /// Runs `body` between `BEGIN` and `COMMIT`; rolls back and rethrows if `body` (or `COMMIT`) throws.
+    /// Transactions do not nest. Statements inside are never retried (see the type's notes).
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        precondition(transactionState == .none, "transactions do not nest")
+        try query("BEGIN")
+        transactionState = .open
+        defer { transactionState = .none }
+        do {
+            let value = try body()
+            try query("COMMIT")
+            return value
+        } catch {
+            if transactionState == .open && PQstatus(handle) == CONNECTION_OK {
+                // Best effort: if even this fails the server ends the transaction with the session.
+                _ = try? query("ROLLBACK")
+            }
+            throw error
+        }
+    }
+
+    /// A backend that exited while we were idle has left its last error and an end-of-file on the socket. Reading
+    /// them (libpq's socket is non-blocking: this never waits) marks the connection bad before anything is sent,
+    /// so it can be reset with no doubt about whether a statement ran.
+    private func reconnectIfIdleAndBroken() throws(PostgresError) {
+        if transactionState == .lost {
+            throw Self.lostInsideTransaction
+        }
+        // Only outside any transaction (ours or one opened with a plain `BEGIN`): a reset there would silently run
+        // the next statement outside it.
+        if transactionState == .none && isIdle {
+            for _ in 0..<2 where PQstatus(handle) == CONNECTION_OK {
+                _ = PQconsumeInput(handle)
+            }
+        }
+        guard PQstatus(handle) != CONNECTION_OK else { return }
+        if transactionState == .open {
+            transactionState = .lost
+            throw Self.lostInsideTransaction
+        }
+        try reset()
+    }
+
+    private static let lostInsideTransaction = PostgresError(
+        kind: .connectionLost, message: "the connection was lost inside this transaction")
+
+    private func reset() throws(PostgresError) {
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = PostgresError.trimmed(PQerrorMessage(handle)) ?? "reconnecting failed"
+            throw PostgresError(kind: .connectionFailed, message: message)
+        }
+    }
+
+    /// One `PQexecParams`: every parameter and the result in binary format.
+    private func execute(_ sql: String, _ values: [PostgresValue?]) -> Result<PostgresResult, PostgresError> {
+        let types = values.map { $0?.type.rawValue ?? PostgresDataType.unspecified.rawValue }
+        let lengths = values.map { value -> Int32 in
+            guard let count = value?.bytes.count else { return 0 }
+            precondition(count <= Int32.max, "a parameter larger than 2 GiB cannot be sent")
+            return Int32(count)
+        }
+        let formats = [Int32](repeating: 1, count: values.count)
+        let raw = Self.withPointers(to: values[...], collected: []) { pointers in
+            PQexecParams(handle, sql, Int32(values.count), types, pointers, lengths, formats, 1)
+        }
+        // A failure that leaves the connection bad is the connection's fault, not the statement's.
+        let failureKind: PostgresError.Kind = PQstatus(handle) == CONNECTION_BAD ? .connectionLost : .queryFailed
+        guard let raw else {
+            return .failure(PostgresError(kind: failureKind, result: nil, connection: handle, query: sql))
+        }
+        let result = PostgresResult(owning: raw)
+        switch PQresultStatus(raw) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return .success(result)
+        default:
+            return .failure(PostgresError(kind: failureKind, result: raw, connection: handle, query: sql))
+        }
+    }
+
+    /// Calls `body` with C pointers to every value's bytes (nil for NULL), valid for the duration of the call.
+    /// Pins each array in turn with `withUnsafeBufferPointer`, so no value is copied.
+    private static func withPointers<R>(
+        to values: ArraySlice<PostgresValue?>, collected: [UnsafePointer<CChar>?],
+        _ body: ([UnsafePointer<CChar>?]) -> R
+    ) -> R {
+        guard let first = values.first else { return body(collected) }
+        let rest = values.dropFirst()
+        guard let value = first else { return withPointers(to: rest, collected: collected + [nil], body) }
+        return value.bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else {
+                // An empty value must still be a non-NULL pointer: NULL means SQL NULL.
+                var empty: CChar = 0
+                return withUnsafePointer(to: &empty) { withPointers(to: rest, collected: collected + [$0], body) }
+            }
+            return withPointers(to: rest, collected: collected + [base.assumingMemoryBound(to: CChar.self)], body)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension PostgresConnection: Sendable {}

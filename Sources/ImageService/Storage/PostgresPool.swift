@@ -1,0 +1,172 @@
+import Dispatch
+import Synchronization
+
+/// Up to `maxConnections` PostgreSQL connections shared by request handlers, opened lazily and reused.
+///
+/// ``withConnection(_:)`` waits asynchronously (suspending, never blocking a cooperative thread) for a free
+/// connection, then runs the blocking libpq work on that connection's own serial dispatch queue — a thread outside
+/// Swift's cooperative pool — and resumes the caller when it is done. Waiters are served first come, first served.
+/// Worker threads do not use the pool: each owns its own ``PostgresConnection``.
+///
+/// All state (idle connections, how many are open, who waits) is one value behind one `Mutex`; continuations are
+/// resumed outside the lock.
+public final class PostgresPool: Sendable {
+    public let maxConnections: Int
+    private let conninfo: String
+    private let state = Mutex(State())
+
+    /// `conninfo` as for ``PostgresConnection/init(_:)``. Nothing is opened until the first use.
+    public init(conninfo: String = "", maxConnections: Int = 4) {
+        precondition(maxConnections > 0, "a pool needs at least one connection")
+        self.conninfo = conninfo
+        self.maxConnections = maxConnections
+    }
+
+    /// Runs `body` with a connection of the pool, on a thread that may block. Throws a `connectionFailed`
+    /// ``PostgresError`` when no connection can be opened (the database is unreachable) or the pool is shut down,
+    /// `CancellationError` when the task is cancelled while waiting, and whatever `body` throws.
+    ///
+    /// A connection that `body` leaves inside a transaction, or broken, is closed rather than reused.
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        // `body` is escaping because the dispatch queue may still hold its block for a moment after it has run.
+        let lease = try await acquire()
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+            lease.queue.async {
+                continuation.resume(returning: Result { try body(lease.connection) })
+            }
+        }
+        release(lease.connection.isIdle ? lease : nil)
+        return try result.get()
+    }
+
+    /// Refuses new work, fails everyone waiting and closes the idle connections. Connections in use are closed
+    /// when they are given back.
+    public func shutdown() {
+        let (waiters, idle) = state.withLock { state in
+            state.isShutdown = true
+            state.open -= state.idle.count
+            defer { (state.waiters, state.idle) = ([], []) }
+            return (state.waiters, state.idle)
+        }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: Self.shutdownError)
+        }
+        _ = idle  // dropped here, outside the lock: each closes as it goes
+    }
+
+    private static let shutdownError = PostgresError(kind: .connectionFailed, message: "the pool is shut down")
+
+    /// A connection, or the right to open one.
+    private func acquire() async throws -> PooledConnection {
+        switch try await grant() {
+        case .connection(let lease):
+            return lease
+        case .open:
+            do {
+                return try await open()
+            } catch {
+                release(nil)
+                throw error
+            }
+        }
+    }
+
+    private func grant() async throws -> Grant {
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
+                let immediate = state.withLock { state -> Result<Grant, any Error>? in
+                    if state.isShutdown { return .failure(Self.shutdownError) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if let lease = state.idle.popLast() { return .success(.connection(lease)) }
+                    if state.open < maxConnections {
+                        state.open += 1
+                        return .success(.open)
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let immediate { continuation.resume(with: immediate) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Opens a connection on a new serial queue, which stays the connection's thread for its life.
+    private func open() async throws -> PooledConnection {
+        let queue = DispatchQueue(label: "imageproc.postgres")
+        let conninfo = conninfo
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(
+                    with: Result { () throws(PostgresError) -> PooledConnection in
+                        PooledConnection(connection: try PostgresConnection(conninfo), queue: queue)
+                    })
+            }
+        }
+    }
+
+    /// Gives back a connection, or with nil a slot whose connection failed to open or was dropped. The first
+    /// waiter gets the connection, or the right to open a new one.
+    private func release(_ lease: PooledConnection?) {
+        let waiter = state.withLock { state -> (Waiter, Grant)? in
+            if !state.waiters.isEmpty {
+                return (state.waiters.removeFirst(), lease.map(Grant.connection) ?? .open)
+            }
+            if let lease, !state.isShutdown {
+                state.idle.append(lease)
+            } else {
+                state.open -= 1
+            }
+            return nil
+        }
+        if let (waiter, grant) = waiter {
+            waiter.continuation.resume(returning: grant)
+        }
+    }
+}
+
+extension PostgresPool {
+    /// What a caller is given: a connection, or the right to open one.
+    fileprivate enum Grant: Sendable {
+        case connection(PooledConnection)
+        case open
+    }
+
+    fileprivate struct Waiter {
+        var id: Int
+        var continuation: CheckedContinuation<Grant, any Error>
+    }
+
+    fileprivate struct State {
+        var idle: [PooledConnection] = []
+        /// Connections open, being opened, or lent out.
+        var open = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+        var isShutdown = false
+    }
+
+    /// A connection and the serial queue it is used on.
+    ///
+    /// `@unchecked Sendable`: the pool hands each one to a single holder at a time, and the holder touches
+    /// `connection` only on `queue`, so the connection is never used from two threads at once.
+    fileprivate final class PooledConnection: @unchecked Sendable {
+        let connection: PostgresConnection
+        let queue: DispatchQueue
+
+        init(connection: PostgresConnection, queue: DispatchQueue) {
+            self.connection = connection
+            self.queue = queue
+        }
+    }
+}

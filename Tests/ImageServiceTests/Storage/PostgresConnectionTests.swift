@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+
+@testable import ImageService
+
+@Suite struct PostgresConnectionTests {
+    @Test func identifiesItselfAsImageproc() throws {
+        let result = try TestDatabase.connect().query("SELECT current_setting('application_name')")
+        #expect(try result.string(0, 0) == "imageproc")
+    }
+
+    @Test func bindsEveryParameterType() throws {
+        let id = UUID()
+        let moment = PostgresBinary.date(fromMicroseconds: 786_221_696_789_012)
+        let result = try TestDatabase.connect().query(
+            "SELECT $1::text, $2::int8, $3::int4, $4::bool, $5::uuid, $6::timestamptz, $7::bytea, $8::text",
+            ["ünïcode", Int.max, Int32.min, true, id, moment, [0, 1, 255] as [UInt8], nil])
+        #expect(try result.string(0, 0) == "ünïcode")
+        #expect(try result.int(0, 1) == Int.max)
+        #expect(try result.int(0, 2) == Int(Int32.min))
+        #expect(try result.bool(0, 3) == true)
+        #expect(try result.uuid(0, 4) == id)
+        #expect(try result.date(0, 5) == moment)
+        #expect(try result.bytes(0, 6) == [0, 1, 255])
+        #expect(result.isNull(0, 7))
+    }
+
+    @Test func letsTheServerCastIntoNarrowerColumns() throws {
+        let connection = try TestDatabase.connect()
+        try connection.query("CREATE TEMP TABLE narrow (n int4, s int2)")
+        try connection.query("INSERT INTO narrow VALUES ($1, $2)", [123_456, 12])
+        let result = try connection.query("SELECT n, s FROM narrow")
+        #expect(try result.int(0, 0) == 123_456)
+        #expect(try result.int(0, 1) == 12)
+    }
+
+    @Test func storesInjectionTextLiterally() throws {
+        let connection = try TestDatabase.connect()
+        try connection.query("CREATE TEMP TABLE notes (body text)")
+        let hostile = ["Robert'); DROP TABLE notes; --", "$1 \\' \" ; SELECT pg_sleep(10)", "''"]
+        for text in hostile {
+            try connection.query("INSERT INTO notes (body) VALUES ($1)", [text])
+        }
+        let result = try connection.query("SELECT body FROM notes")
+        let stored = try (0..<result.rowCount).map { row in try result.string(row, 0) }
+        #expect(stored == hostile)
+        #expect(try connection.query("SELECT count(*) FROM notes WHERE body = $1", [hostile[0]]).int(0, 0) == 1)
+    }
+
+    @Test func reportsServerErrorsWithTheirSQLSTATE() throws {
+        let connection = try TestDatabase.connect()
+        try connection.query("CREATE TEMP TABLE keyed (id int PRIMARY KEY)")
+        try connection.query("INSERT INTO keyed VALUES (1)")
+        let duplicate = try #require(throws: PostgresError.self) {
+            try connection.query("INSERT INTO keyed VALUES ($1)", [Int32(1)])
+        }
+        #expect(duplicate.kind == .queryFailed)
+        #expect(duplicate.code == .uniqueViolation)
+        #expect(duplicate.code?.errorClass == "23")
+        #expect(duplicate.severity == "ERROR")
+        #expect(duplicate.detail == "Key (id)=(1) already exists.")
+        #expect(!duplicate.isConnectionError)
+
+        let division = try #require(throws: PostgresError.self) { try connection.query("SELECT 1 / 0") }
+        #expect(division.code == .divisionByZero)
+        // The connection is still good after statement errors.
+        #expect(try connection.query("SELECT 2").int(0, 0) == 2)
+    }
+
+    @Test func describesErrorsGenericallyAndInDetailForTheLog() throws {
+        let connection = try TestDatabase.connect()
+        let error = try #require(throws: PostgresError.self) {
+            try connection.query("SELECT * FROM no_such_table_secret_name")
+        }
+        #expect(error.code == .undefinedTable)
+        #expect(!error.description.contains("secret"))
+        #expect(error.description.contains("42P01"))
+        #expect(error.debugDescription.contains("relation \"no_such_table_secret_name\" does not exist"))
+        #expect(error.debugDescription.contains("query: SELECT * FROM no_such_table_secret_name"))
+    }
+
+    @Test func commitsATransaction() throws {
+        let connection = try TestDatabase.connect()
+        try connection.query("CREATE TEMP TABLE ledger (n int)")
+        let value = try connection.transaction {
+            try connection.query("INSERT INTO ledger VALUES (1), (2)")
+            return "done"
+        }
+        #expect(value == "done")
+        #expect(try connection.query("SELECT count(*) FROM ledger").int(0, 0) == 2)
+    }
+
+    @Test func rollsBackWhenTheBodyThrows() throws {
+        struct Abort: Error {}
+        let connection = try TestDatabase.connect()
+        try connection.query("CREATE TEMP TABLE ledger (n int)")
+        #expect(throws: Abort.self) {
+            try connection.transaction {
+                try connection.query("INSERT INTO ledger VALUES (1)")
+                throw Abort()
+            }
+        }
+        #expect(try connection.query("SELECT count(*) FROM ledger").int(0, 0) == 0)
+        #expect(connection.isIdle)
+    }
+
+    @Test func reconnectsAfterItsIdleBackendIsTerminated() throws {
+        let connection = try TestDatabase.connect()
+        let before = connection.backendPID
+        try terminate(backend: before)
+        #expect(try connection.query("SELECT 41 + $1", [1]).int(0, 0) == 42)
+        #expect(connection.backendPID != before)
+        #expect(connection.backendPID != 0)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func retriesAStatementWhoseBackendIsTerminatedWhileRunning() async throws {
+        let url = try TestDatabase.url()
+        let (pid, after) = try await TestDatabase.onThread {
+            let connection = try PostgresConnection(url)
+            let pid = connection.backendPID
+            Thread {
+                Thread.sleep(forTimeInterval: 0.3)
+                try? terminate(backend: pid)
+            }.start()
+            let value = try connection.query("SELECT 7 FROM pg_sleep(1)").int(0, 0)
+            #expect(value == 7)
+            return (pid, connection.backendPID)
+        }
+        #expect(after != pid)
+    }
+
+    @Test func surfacesALostConnectionInsideATransactionWithoutRetrying() throws {
+        let connection = try TestDatabase.connect()
+        try connection.query("CREATE TEMP TABLE ledger (n int)")
+        let error = try #require(throws: PostgresError.self) {
+            try connection.transaction {
+                try connection.query("INSERT INTO ledger VALUES (1)")
+                try terminate(backend: connection.backendPID)
+                try connection.query("INSERT INTO ledger VALUES (2)")
+            }
+        }
+        #expect(error.kind == .connectionLost)
+        #expect(error.isConnectionError)
+        // The next statement runs on a fresh session, where the temporary table (and its rows) never existed.
+        let after = try #require(throws: PostgresError.self) { try connection.query("SELECT count(*) FROM ledger") }
+        #expect(after.code == .undefinedTable)
+    }
+
+    @Test func neverMovesAStatementOutOfAPlainBeginTransaction() throws {
+        let connection = try TestDatabase.connect()
+        try connection.query("BEGIN")
+        try connection.query("CREATE TEMP TABLE ledger (n int)")
+        try terminate(backend: connection.backendPID)
+        let error = try #require(throws: PostgresError.self) { try connection.query("INSERT INTO ledger VALUES (1)") }
+        #expect(error.kind == .connectionLost)
+        #expect(try connection.query("SELECT 5").int(0, 0) == 5)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func reportsAClosedPortAsUnreachableQuickly() throws {
+        let start = ContinuousClock.now
+        let error = try #require(throws: PostgresError.self) { try PostgresConnection(TestDatabase.unreachableURL) }
+        #expect(error.kind == .connectionFailed)
+        #expect(error.isConnectionError)
+        #expect(error.description == "the database is unreachable")
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+}
+
+/// Ends the server process `pid` from another session and waits until it has exited.
+private func terminate(backend pid: Int32) throws {
+    let killer = try TestDatabase.connect()
+    #expect(try killer.query("SELECT pg_terminate_backend($1, 5000)", [pid]).bool(0, 0) == true)
+}
