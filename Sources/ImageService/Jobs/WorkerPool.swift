@@ -11,7 +11,7 @@ import Synchronization
 public final class WorkerPool: Sendable {
     private let count: Int
     private let queue: WorkQueue
-    private let database: DatabaseConnector
+    private let conninfo: String
     private let kernel: ImageKernel
     private let completions: JobCompletionSignal
     private let logger: Logger
@@ -19,13 +19,13 @@ public final class WorkerPool: Sendable {
     private let finished = DispatchGroup()
 
     public init(
-        count: Int, queue: WorkQueue, database: DatabaseConnector, kernel: ImageKernel,
+        count: Int, queue: WorkQueue, conninfo: String, kernel: ImageKernel,
         completions: JobCompletionSignal, logger: Logger
     ) {
         precondition(count > 0, "a worker pool needs at least one worker")
         self.count = count
         self.queue = queue
-        self.database = database
+        self.conninfo = conninfo
         self.kernel = kernel
         self.completions = completions
         self.logger = logger
@@ -104,7 +104,7 @@ public final class WorkerPool: Sendable {
             var backoff = RetryBackoff(initial: .milliseconds(100), maximum: .seconds(5))
             while !pool.stopping.isSet {
                 do {
-                    let connection = try self.connection ?? pool.database.connect()
+                    let connection = try self.connection ?? PostgresConnection(pool.conninfo)
                     self.connection = connection
                     return try body(JobStore(connection: connection))
                 } catch where error.isConnectionError {
