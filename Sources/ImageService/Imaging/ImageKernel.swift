@@ -71,9 +71,7 @@ public struct ImageKernel: Sendable {
         }
     }
 
-    private static func kernelOptions(for options: ProcessingOptions, maxPixels: Int) throws(ImageError)
-        -> ik_options
-    {
+    private static func kernelOptions(for options: ProcessingOptions, maxPixels: Int) throws(ImageError) -> ik_options {
         var result = ik_options()
         ik_options_init(&result)
         let capacity = Int(IK_MAX_OPERATIONS)
