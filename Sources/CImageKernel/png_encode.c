@@ -2,9 +2,10 @@
  * png_encode.c — 8-bit gray, gray+alpha, RGB or RGBA to PNG through libpng's full API.
  *
  * The full API (not png_image) because it sets the zlib level and the row filters. Level 3 with adaptive
- * filtering: the filter choice gives most of the size gain on photographs, and zlib's levels above 3 switch
- * to lazy matching, which for resized photos costs about twice the time for a few percent of size. The
- * service encodes on its request path, so time wins.
+ * filtering (libpng picks the best of the five filters per row, which gives most of the size gain on photographs).
+ * zlib's levels above 3 switch to lazy matching: on the MATE photos resized to 800 wide, level 6 took 2.5 times
+ * as long as level 3 for files 10% smaller, and level 1 saved a fifth of the time for files 5% larger. The
+ * service encodes on its request path, so time wins, but not at any size.
  */
 #include "png_error.h"
 

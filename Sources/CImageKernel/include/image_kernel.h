@@ -49,8 +49,9 @@
  * can free unconditionally. On any error the result struct is left zeroed: there is nothing to free.
  *
  * Every size computation is checked for overflow before it is used for an allocation, and every error path
- * frees what it took. Memory use of ik_process is bounded by roughly 3 * 4 bytes * max(pixels decoded,
- * pixels produced), plus the encoded output.
+ * frees what it took. At its peak ik_process holds the decoded pixels, the resized pixels and one intermediate
+ * image between them (at most 4 bytes a pixel each), plus the encoded output; a progressive JPEG adds libjpeg's
+ * coefficient buffer for the whole image (up to 6 bytes a pixel at full size, whatever the decode scale).
  *
  * ============================================================================
  * THREADING
@@ -88,7 +89,9 @@
  * 100000 pixels, more than the limit of 100000000". On success it writes an empty string.
  *
  * Truncated input is an error for both formats (IK_ERR_TRUNCATED), never a partly grey image: the service
- * never returns a silently damaged picture. Warnings that do not lose image data (extraneous bytes between
+ * never returns a silently damaged picture. A JPEG that lacks only its final EOI marker counts as truncated too
+ * (libjpeg cannot tell that apart from a progressive JPEG cut between scans). A PNG whose pixel data is complete
+ * is accepted without its IEND chunk. Warnings that do not lose image data (extraneous bytes between
  * JPEG markers, a bad CRC in an ancillary PNG chunk) are ignored.
  *
  * ============================================================================
