@@ -1,5 +1,247 @@
+/*
+ * image_kernel.h — the imageproc image kernel: decode, resize, grayscale, encode.
+ *
+ * ============================================================================
+ * OVERVIEW
+ * ============================================================================
+ *
+ * The kernel turns one encoded image (JPEG or PNG) into another, in one call:
+ *
+ *     decode  ->  the operations, in the order given  ->  encode
+ *
+ * It reads JPEG through libjpeg(-turbo) and PNG through libpng 1.6:
+ *
+ *   - JPEG: baseline and progressive; 1-channel grayscale; YCbCr and RGB; CMYK and YCCK (Adobe's inverted
+ *     convention, as Photoshop writes them), converted to RGB.
+ *   - PNG: every colour type and bit depth (1, 2, 4, 8, 16), palette with or without tRNS, gray or RGB with a
+ *     tRNS colour key, Adam7 interlaced. 16-bit samples are scaled to 8 bits (rounded, not truncated).
+ *
+ * Decoded pixels are always 8-bit, packed and interleaved, in one of four layouts: 1 channel (gray), 2 (gray,
+ * alpha), 3 (RGB) or 4 (RGBA). Alpha is straight (not premultiplied) everywhere in the API.
+ *
+ * Operations:
+ *
+ *   - IK_OP_GRAYSCALE: ITU-R BT.601 luma, L = 0.299 R + 0.587 G + 0.114 B in fixed point with rounding (the
+ *     weights of Pillow's convert("L"); results agree with the exact formula to within 1). Alpha is kept.
+ *   - IK_OP_RESIZE: separable Lanczos-3. On a reduction the kernel's support grows with the reduction factor,
+ *     so every source pixel contributes (no aliasing). Colour is filtered premultiplied by alpha, so transparent
+ *     pixels do not bleed their colour into their neighbours. See ik_fit for how the box is filled.
+ *
+ * Encoding: PNG keeps the channel layout (gray stays gray, alpha stays). JPEG has no alpha: alpha is flattened
+ * on white, gray images become 1-channel grayscale JPEGs. The output carries no metadata (no EXIF, no ICC).
+ *
+ * Two cheap speed-ups are taken when the input is JPEG:
+ *   - DCT-domain scaling: a JPEG that will be reduced is decoded at M/8 of its size (M = 1..8), the smallest
+ *     scale that keeps at least twice the target size, so the Lanczos pass that follows stays clean.
+ *   - A JPEG that will be made gray is decoded as luma only (libjpeg skips the chroma planes).
+ *
+ * ============================================================================
+ * OWNERSHIP AND MEMORY
+ * ============================================================================
+ *
+ * All input buffers belong to the caller and are only read. Results the kernel allocates are returned in
+ * caller-provided structs and must be released by the matching free function:
+ *
+ *     ik_output  (from ik_process)  ->  ik_output_free
+ *     ik_image   (from ik_decode)   ->  ik_image_free
+ *
+ * Both free functions accept a zeroed struct and a struct that was already freed (they reset it), so a caller
+ * can free unconditionally. On any error the result struct is left zeroed: there is nothing to free.
+ *
+ * Every size computation is checked for overflow before it is used for an allocation, and every error path
+ * frees what it took. At its peak ik_process holds the decoded pixels, the resized pixels and one intermediate
+ * image between them (at most 4 bytes a pixel each), plus the encoded output; a progressive JPEG adds libjpeg's
+ * coefficient buffer for the whole image (up to 6 bytes a pixel at full size, whatever the decode scale).
+ *
+ * ============================================================================
+ * THREADING
+ * ============================================================================
+ *
+ * The kernel has no global state and no thread-locals, and makes no threads. Every function may be called from
+ * any number of threads at once, as long as each call has its own output struct and message buffer. The
+ * libjpeg and libpng objects live on the calling thread's stack for the duration of one call. Split work
+ * across threads by image.
+ *
+ * The kernel uses setjmp/longjmp internally (libjpeg and libpng report errors that way); every jump stays
+ * inside the kernel's own C frames. Callers in any language see only return codes.
+ *
+ * ============================================================================
+ * LIMITS
+ * ============================================================================
+ *
+ *   - max_pixels (caller-chosen, > 0): the largest width * height the kernel will decode or produce. It is
+ *     checked against the image header before any pixel memory is allocated, and against the computed output
+ *     size before resizing. A PNG header claiming 100000 x 100000 fails with IK_ERR_TOO_MANY_PIXELS at once.
+ *   - IK_MAX_DIMENSION: the largest width or height requested for a resize.
+ *   - IK_JPEG_MAX_DIMENSION: JPEG cannot store a side longer than 65500 pixels; encoding such an image to JPEG
+ *     fails with IK_ERR_INVALID_ARGUMENT.
+ *   - IK_JPEG_MAX_SCANS: a progressive JPEG with more scans than this is rejected as corrupt (a crafted file
+ *     with thousands of tiny scans would otherwise take minutes to decode).
+ *   - IK_MAX_OPERATIONS: the longest operation list.
+ *
+ * ============================================================================
+ * ERRORS
+ * ============================================================================
+ *
+ * Every call returns an ik_status. Every call also takes an optional message buffer (message may be NULL, or
+ * message_capacity 0): on error the kernel writes a short lowercase message naming what is wrong, truncated
+ * to fit and always NUL-terminated, e.g. "JPEG data ends before the image is complete" or "image is 100000 x
+ * 100000 pixels, more than the limit of 100000000". On success it writes an empty string.
+ *
+ * Truncated input is an error for both formats (IK_ERR_TRUNCATED), never a partly grey image: the service
+ * never returns a silently damaged picture. A JPEG that lacks only its final EOI marker counts as truncated too
+ * (libjpeg cannot tell that apart from a progressive JPEG cut between scans). A PNG whose pixel data is complete
+ * is accepted without its IEND chunk. Warnings that do not lose image data (extraneous bytes between
+ * JPEG markers, a bad CRC in an ancillary PNG chunk) are ignored.
+ *
+ * ============================================================================
+ * API
+ * ============================================================================
+ */
 #ifndef IMAGE_KERNEL_H
 #define IMAGE_KERNEL_H
-/* Placeholder: the kernel's public API is written in its own change. */
-int ik_version(void);
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
 #endif
+
+/// The largest width or height a resize may ask for.
+#define IK_MAX_DIMENSION 65535u
+/// The longest side a JPEG can store.
+#define IK_JPEG_MAX_DIMENSION 65500u
+/// The most scans accepted in one progressive JPEG (libjpeg-turbo's own tools use 500 for the same reason).
+#define IK_JPEG_MAX_SCANS 500
+/// The longest operation list ik_process accepts.
+#define IK_MAX_OPERATIONS 8
+/// A message buffer of this size holds every message the kernel writes untruncated.
+#define IK_MESSAGE_CAPACITY 256
+
+/// What a call reports. IK_OK is 0; every error is positive.
+typedef enum ik_status {
+    IK_OK = 0,
+    /// A NULL pointer, an empty input, an option out of range, or an output JPEG cannot hold.
+    IK_ERR_INVALID_ARGUMENT = 1,
+    /// The bytes are neither JPEG nor PNG.
+    IK_ERR_UNSUPPORTED_FORMAT = 2,
+    /// The bytes start like JPEG or PNG but are malformed.
+    IK_ERR_CORRUPT = 3,
+    /// The bytes stop before the image is complete.
+    IK_ERR_TRUNCATED = 4,
+    /// The image (read or to be produced) has more pixels than max_pixels.
+    IK_ERR_TOO_MANY_PIXELS = 5,
+    /// An allocation failed.
+    IK_ERR_OUT_OF_MEMORY = 6,
+} ik_status;
+
+/// An encoded image format, recognised by its first bytes.
+typedef enum ik_format {
+    IK_FORMAT_UNKNOWN = 0,
+    IK_FORMAT_JPEG = 1,
+    IK_FORMAT_PNG = 2,
+} ik_format;
+
+/// The format ik_process encodes to.
+typedef enum ik_output_format {
+    /// The input's format.
+    IK_OUTPUT_SAME = 0,
+    IK_OUTPUT_JPEG = 1,
+    IK_OUTPUT_PNG = 2,
+} ik_output_format;
+
+/// One step of the pipeline.
+typedef enum ik_operation {
+    IK_OP_GRAYSCALE = 1,
+    IK_OP_RESIZE = 2,
+} ik_operation;
+
+/// How IK_OP_RESIZE fills the box width x height when both are given. When only one is given, the other
+/// follows from the aspect ratio and the fit does not matter. Upscaling is done when asked for. Results are at
+/// least 1 x 1.
+typedef enum ik_fit {
+    /// The largest size within the box with the image's aspect ratio.
+    IK_FIT_INSIDE = 0,
+    /// Exactly the box: scaled to cover it with the aspect ratio kept, then the centre cropped out.
+    IK_FIT_COVER = 1,
+    /// Exactly the box, the aspect ratio ignored.
+    IK_FIT_FILL = 2,
+} ik_fit;
+
+/// What an image header says.
+typedef struct ik_info {
+    ik_format format;
+    uint32_t width;
+    uint32_t height;
+} ik_info;
+
+/// What ik_process does. Start from ik_options_init, then set what differs.
+typedef struct ik_options {
+    /// The operations, applied in this order; operation_count of them are used.
+    ik_operation operations[IK_MAX_OPERATIONS];
+    size_t operation_count;
+    /// The resize box; 0 means unset. A resize needs at least one of them.
+    uint32_t width;
+    uint32_t height;
+    ik_fit fit;
+    ik_output_format output_format;
+    /// JPEG quality, 1...100.
+    int jpeg_quality;
+    /// The largest width * height decoded or produced, > 0.
+    uint64_t max_pixels;
+} ik_options;
+
+/// An encoded result of ik_process, allocated by the kernel. Release with ik_output_free.
+typedef struct ik_output {
+    unsigned char *data;
+    size_t size;
+    uint32_t width;
+    uint32_t height;
+    ik_format format;
+} ik_output;
+
+/// Decoded pixels, allocated by the kernel: 8-bit, interleaved, `stride` bytes from one row to the next
+/// (stride == width * channels: rows are packed). Release with ik_image_free.
+typedef struct ik_image {
+    unsigned char *data;
+    uint32_t width;
+    uint32_t height;
+    /// 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
+    uint32_t channels;
+    size_t stride;
+} ik_image;
+
+/// Fills `options` with the defaults: no operations, no size, IK_FIT_INSIDE, IK_OUTPUT_SAME, quality 85,
+/// max_pixels 100 000 000.
+void ik_options_init(ik_options *options);
+
+/// Reads the format and dimensions from the first bytes of `data` without decoding anything. Fails with
+/// IK_ERR_UNSUPPORTED_FORMAT for bytes that are neither JPEG nor PNG, IK_ERR_TRUNCATED when the data ends before
+/// the dimensions, IK_ERR_CORRUPT when the header is malformed. Does not apply any pixel limit.
+ik_status ik_probe(const unsigned char *data, size_t size, ik_info *info, char *message, size_t message_capacity);
+
+/// Decodes `data`, applies `options->operations` in order and encodes the result into `output`, which the
+/// caller releases with ik_output_free. On error `output` is left zeroed.
+ik_status ik_process(const unsigned char *data, size_t size, const ik_options *options, ik_output *output,
+                     char *message, size_t message_capacity);
+
+/// Decodes `data` at full size into `image`, which the caller releases with ik_image_free. On error `image` is
+/// left zeroed.
+ik_status ik_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image, char *message,
+                    size_t message_capacity);
+
+/// Releases what ik_process allocated and zeroes `output`. Accepts NULL and a zeroed struct.
+void ik_output_free(ik_output *output);
+
+/// Releases what ik_decode allocated and zeroes `image`. Accepts NULL and a zeroed struct.
+void ik_image_free(ik_image *image);
+
+/// A stable lowercase name for `status`, e.g. "truncated"; "unknown" for a value not in the enum.
+const char *ik_status_name(ik_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IMAGE_KERNEL_H */

@@ -1,0 +1,137 @@
+/*
+ * jpeg_decode.c — JPEG to 8-bit gray or RGB through libjpeg.
+ *
+ * Split in two as libjpeg-turbo's example.c explains: decode_jpeg (outer) owns the decompressor, the error
+ * manager, the pixels and the scratch row, and frees them whatever happens; read_jpeg (inner) calls setjmp.
+ * Everything read after a longjmp lives in the outer frame, reached through pointers that never change, so no
+ * local variable modified after setjmp is read after the jump.
+ */
+#include "jpeg_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/// State the inner function fills and the outer one releases.
+typedef struct decode_state {
+    ik__jpeg_error error;
+    struct jpeg_progress_mgr progress;
+    /// One row of CMYK samples for the CMYK/YCCK to RGB conversion.
+    unsigned char *cmyk_row;
+    ik_image image;
+} decode_state;
+
+/// Called by libjpeg as it works; stops a progressive JPEG that has too many scans.
+static void on_progress(j_common_ptr cinfo) {
+    if (!cinfo->is_decompressor) {
+        return;
+    }
+    j_decompress_ptr decompressor = (j_decompress_ptr)cinfo;
+    if (decompressor->input_scan_number > IK_JPEG_MAX_SCANS) {
+        decode_state *state = (decode_state *)cinfo->client_data;
+        state->error.forced_status = IK_ERR_CORRUPT;
+        longjmp(state->error.jump, 1);
+    }
+}
+
+/// CMYK to RGB. Adobe's encoders store the inks inverted (0 = full ink), which libjpeg hands back unchanged;
+/// then R = C' * K' / 255 where C' = 255 - C. Files without the Adobe marker store the inks as they are.
+static void cmyk_to_rgb(const unsigned char *cmyk, unsigned char *rgb, uint32_t width, int adobe_inverted) {
+    unsigned flip = adobe_inverted ? 0 : 255;
+    for (uint32_t x = 0; x < width; x++, cmyk += 4, rgb += 3) {
+        uint32_t k = cmyk[3] ^ flip;
+        rgb[0] = (unsigned char)ik__div255((cmyk[0] ^ flip) * k);
+        rgb[1] = (unsigned char)ik__div255((cmyk[1] ^ flip) * k);
+        rgb[2] = (unsigned char)ik__div255((cmyk[2] ^ flip) * k);
+    }
+}
+
+static J_COLOR_SPACE output_color_space(J_COLOR_SPACE input, int gray) {
+    switch (input) {
+    case JCS_GRAYSCALE:
+        return JCS_GRAYSCALE;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        // libjpeg converts YCCK to CMYK but neither to RGB; cmyk_to_rgb does the rest.
+        return JCS_CMYK;
+    default:
+        return gray ? JCS_GRAYSCALE : JCS_RGB;
+    }
+}
+
+static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const unsigned char *data, size_t size,
+                           const ik__jpeg_request *request, char *message, size_t capacity) {
+    cinfo->err = ik__jpeg_error_init(&state->error);
+    if (setjmp(state->error.jump)) {
+        return ik__jpeg_error_status(&state->error, message, capacity);
+    }
+    jpeg_create_decompress(cinfo);
+    cinfo->client_data = state;
+    state->progress.progress_monitor = on_progress;
+    cinfo->progress = &state->progress;
+    jpeg_mem_src(cinfo, data, (unsigned long)size);
+    jpeg_read_header(cinfo, TRUE);
+
+    ik_status status = ik__check_dimensions(cinfo->image_width, cinfo->image_height, request->max_pixels, message,
+                                            capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    cinfo->out_color_space = output_color_space(cinfo->jpeg_color_space, request->gray);
+    cinfo->scale_num = (unsigned int)request->scale_eighths;
+    cinfo->scale_denom = 8;
+    jpeg_start_decompress(cinfo);
+
+    int cmyk = cinfo->out_color_space == JCS_CMYK;
+    uint32_t channels = cmyk ? 3 : (uint32_t)cinfo->output_components;
+    status = ik__image_alloc(&state->image, cinfo->output_width, cinfo->output_height, channels, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    if (cmyk) {
+        size_t row_bytes = 0;
+        if (!ik__mul_size(cinfo->output_width, 4, &row_bytes) || (state->cmyk_row = malloc(row_bytes)) == NULL) {
+            return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for a CMYK row");
+        }
+    }
+    while (cinfo->output_scanline < cinfo->output_height) {
+        unsigned char *row = state->image.data + (size_t)cinfo->output_scanline * state->image.stride;
+        if (cmyk) {
+            JSAMPROW cmyk_rows[1] = {state->cmyk_row};
+            jpeg_read_scanlines(cinfo, cmyk_rows, 1);
+            cmyk_to_rgb(state->cmyk_row, row, cinfo->output_width, cinfo->saw_Adobe_marker);
+        } else {
+            // libjpeg returns up to rec_outbuf_height rows a call; offering several saves calls.
+            JSAMPROW rows[4];
+            JDIMENSION count = cinfo->output_height - cinfo->output_scanline;
+            count = count < 4 ? count : 4;
+            for (JDIMENSION i = 0; i < count; i++) {
+                rows[i] = row + i * state->image.stride;
+            }
+            jpeg_read_scanlines(cinfo, rows, count);
+        }
+    }
+    jpeg_finish_decompress(cinfo);
+    if (state->error.saw_end_of_data) {
+        return ik__fail(IK_ERR_TRUNCATED, message, capacity, "JPEG data ends before the image is complete");
+    }
+    return IK_OK;
+}
+
+ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg_request *request, ik_image *image,
+                          char *message, size_t capacity) {
+    struct jpeg_decompress_struct cinfo;
+    decode_state state;
+    memset(&cinfo, 0, sizeof(cinfo));
+    memset(&state, 0, sizeof(state));
+    memset(image, 0, sizeof(*image));
+
+    ik_status status = read_jpeg(&cinfo, &state, data, size, request, message, capacity);
+    jpeg_destroy_decompress(&cinfo);
+    free(state.cmyk_row);
+    if (status != IK_OK) {
+        ik_image_free(&state.image);
+        return status;
+    }
+    *image = state.image;
+    return IK_OK;
+}

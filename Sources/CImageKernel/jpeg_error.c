@@ -1,0 +1,46 @@
+/* jpeg_error.c — libjpeg's error manager, turned into status codes. */
+#include "jpeg_error.h"
+
+#include <jerror.h>
+#include <string.h>
+
+static void on_error_exit(j_common_ptr cinfo) {
+    ik__jpeg_error *error = (ik__jpeg_error *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, error->text);
+    longjmp(error->jump, 1);
+}
+
+static void on_emit_message(j_common_ptr cinfo, int level) {
+    // level -1 is a warning; 0 and above are trace messages, which we never want.
+    if (level < 0) {
+        ik__jpeg_error *error = (ik__jpeg_error *)cinfo->err;
+        error->manager.num_warnings++;
+        if (error->manager.msg_code == JWRN_JPEG_EOF) {
+            error->saw_end_of_data = 1;
+        }
+    }
+}
+
+struct jpeg_error_mgr *ik__jpeg_error_init(ik__jpeg_error *error) {
+    memset(error, 0, sizeof(*error));
+    jpeg_std_error(&error->manager);
+    error->manager.error_exit = on_error_exit;
+    error->manager.emit_message = on_emit_message;
+    return &error->manager;
+}
+
+ik_status ik__jpeg_error_status(const ik__jpeg_error *error, char *message, size_t capacity) {
+    if (error->forced_status != IK_OK) {
+        return ik__fail(error->forced_status, message, capacity, "progressive JPEG has more than %d scans",
+                        IK_JPEG_MAX_SCANS);
+    }
+    if (error->manager.msg_code == JERR_OUT_OF_MEMORY) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory in libjpeg");
+    }
+    // A fake end-of-image marker usually makes libjpeg fail later ("JPEG datastream contains no image"): the
+    // real cause is the missing data.
+    if (error->saw_end_of_data) {
+        return ik__fail(IK_ERR_TRUNCATED, message, capacity, "JPEG data ends before the image is complete");
+    }
+    return ik__fail_with_codec_message(IK_ERR_CORRUPT, message, capacity, "corrupt JPEG", error->text);
+}

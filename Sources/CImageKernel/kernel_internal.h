@@ -1,0 +1,125 @@
+/*
+ * kernel_internal.h — what the kernel's files share and nobody else sees.
+ *
+ * Names here are prefixed ik__ (two underscores). Pixel buffers are always 8-bit, interleaved and packed.
+ */
+#ifndef IMAGE_KERNEL_INTERNAL_H
+#define IMAGE_KERNEL_INTERNAL_H
+
+#include "image_kernel.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- messages (status.c) ---- */
+
+/// Writes a formatted message into the optional caller buffer and returns `status`, so an error path is
+/// `return ik__fail(IK_ERR_CORRUPT, message, capacity, "...", ...);`.
+ik_status ik__fail(ik_status status, char *message, size_t capacity, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/// Writes an empty message (the success case).
+void ik__clear_message(char *message, size_t capacity);
+
+/// Copies a codec's own message (libjpeg's "Bogus marker length") after `prefix`, with its first letter
+/// lowercased and any trailing period dropped.
+ik_status ik__fail_with_codec_message(ik_status status, char *message, size_t capacity, const char *prefix,
+                                      const char *codec_message);
+
+/* ---- checked arithmetic and pixel buffers (pixels.c) ---- */
+
+/// a * b into *result; returns 0 on overflow.
+static inline int ik__mul_size(size_t a, size_t b, size_t *result) { return !__builtin_mul_overflow(a, b, result); }
+
+/// x / 255 rounded to nearest, exact for 0 <= x <= 255 * 255 + 127.
+static inline uint32_t ik__div255(uint32_t x) { return (x + 128 + ((x + 128) >> 8)) >> 8; }
+
+/// Rejects an empty image and one with more than `max_pixels` pixels, naming the dimensions.
+ik_status ik__check_dimensions(uint64_t width, uint64_t height, uint64_t max_pixels, char *message,
+                               size_t capacity);
+
+/// Allocates width * height * channels bytes, overflow-checked, into `image` (uninitialised pixels).
+ik_status ik__image_alloc(ik_image *image, uint32_t width, uint32_t height, uint32_t channels, char *message,
+                          size_t capacity);
+
+/* ---- growable output buffer (output_buffer.c) ---- */
+
+/// A byte buffer the encoders append to. Grows by doubling with overflow checks; free with ik__buffer_free.
+typedef struct ik__buffer {
+    unsigned char *data;
+    size_t size;
+    size_t capacity;
+} ik__buffer;
+
+/// Makes room for at least `additional` more bytes past `size`; returns 0 when that cannot be allocated.
+int ik__buffer_reserve(ik__buffer *buffer, size_t additional);
+/// Appends `length` bytes; returns 0 when that cannot be allocated.
+int ik__buffer_append(ik__buffer *buffer, const unsigned char *bytes, size_t length);
+void ik__buffer_free(ik__buffer *buffer);
+
+/* ---- codecs ---- */
+
+/// What the pipeline asks of the JPEG decoder beyond the bytes.
+typedef struct ik__jpeg_request {
+    /// Decode at scale_eighths / 8 of full size (1...8).
+    int scale_eighths;
+    /// Decode luma only (a 1-channel image).
+    int gray;
+    uint64_t max_pixels;
+} ik__jpeg_request;
+
+/// Decodes a JPEG into a 1- or 3-channel image (CMYK and YCCK are converted to RGB).
+ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg_request *request, ik_image *image,
+                          char *message, size_t capacity);
+
+/// Encodes a 1- or 3-channel image as baseline JPEG with 4:2:0 chroma (gray: one component).
+ik_status ik__jpeg_encode(const ik_image *image, int quality, ik__buffer *output, char *message, size_t capacity);
+
+/// Decodes a PNG into a 1-, 2-, 3- or 4-channel 8-bit image.
+ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image,
+                         char *message, size_t capacity);
+
+/// Encodes a 1-, 2-, 3- or 4-channel image as non-interlaced 8-bit PNG.
+ik_status ik__png_encode(const ik_image *image, ik__buffer *output, char *message, size_t capacity);
+
+/* ---- geometry (plan.c) ---- */
+
+/// A resize: the source rectangle (in source pixels, fractional) mapped onto width x height output pixels.
+typedef struct ik__resize_plan {
+    double x0, y0, x1, y1;
+    uint32_t width;
+    uint32_t height;
+} ik__resize_plan;
+
+/// Works out the output size and source rectangle of a resize of a source_width x source_height image
+/// to the box requested by `options` (width/height/fit).
+ik_status ik__plan_resize(uint32_t source_width, uint32_t source_height, const ik_options *options,
+                          ik__resize_plan *plan, char *message, size_t capacity);
+
+/// The smallest M in 1...8 for which the plan's source rectangle, scaled by M/8, is still at least twice the
+/// output size on both axes: the JPEG DCT scale to decode at.
+int ik__plan_jpeg_scale(const ik__resize_plan *plan);
+
+/// Maps a plan made for a full-size source onto the same source decoded at scaled_width x scaled_height.
+void ik__plan_rescale(ik__resize_plan *plan, uint32_t full_width, uint32_t full_height, uint32_t scaled_width,
+                      uint32_t scaled_height);
+
+/* ---- pixel operations ---- */
+
+/// Rec. 601 luma in place: 3 channels become 1, 4 become 2 (alpha kept); 1 and 2 are left as they are.
+void ik__grayscale(ik_image *image);
+
+/// Lanczos-3 resize of `plan`'s rectangle of `source` into a new image `result`. Premultiplies `source` in
+/// place when it has alpha (its pixels are clobbered: the caller discards it afterwards).
+ik_status ik__resize(ik_image *source, const ik__resize_plan *plan, ik_image *result, char *message,
+                     size_t capacity);
+
+/// Multiplies colour by alpha in place; returns 0 (and changes nothing) when every pixel is opaque.
+int ik__premultiply(ik_image *image);
+/// Divides colour by alpha in place (the inverse of ik__premultiply, rounded).
+void ik__unpremultiply(ik_image *image);
+/// Composes an image with alpha over white in place: 2 channels become 1, 4 become 3.
+void ik__flatten_on_white(ik_image *image);
+
+#endif /* IMAGE_KERNEL_INTERNAL_H */

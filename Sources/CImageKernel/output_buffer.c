@@ -1,0 +1,42 @@
+/* output_buffer.c — the growable byte buffer the encoders write into. */
+#include "kernel_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ik__buffer_reserve(ik__buffer *buffer, size_t additional) {
+    size_t needed = 0;
+    if (__builtin_add_overflow(buffer->size, additional, &needed)) {
+        return 0;
+    }
+    if (needed <= buffer->capacity) {
+        return 1;
+    }
+    size_t capacity = buffer->capacity < 4096 ? 4096 : buffer->capacity;
+    while (capacity < needed) {
+        if (!ik__mul_size(capacity, 2, &capacity)) {
+            return 0;
+        }
+    }
+    unsigned char *data = realloc(buffer->data, capacity);
+    if (data == NULL) {
+        return 0;
+    }
+    buffer->data = data;
+    buffer->capacity = capacity;
+    return 1;
+}
+
+int ik__buffer_append(ik__buffer *buffer, const unsigned char *bytes, size_t length) {
+    if (!ik__buffer_reserve(buffer, length)) {
+        return 0;
+    }
+    memcpy(buffer->data + buffer->size, bytes, length);
+    buffer->size += length;
+    return 1;
+}
+
+void ik__buffer_free(ik__buffer *buffer) {
+    free(buffer->data);
+    memset(buffer, 0, sizeof(*buffer));
+}

@@ -1,0 +1,186 @@
+/*
+ * pipeline.c — the whole job: probe, decode (scaled when that is free), the operations in order, encode.
+ */
+#include "kernel_internal.h"
+
+#include <string.h>
+
+void ik_options_init(ik_options *options) {
+    memset(options, 0, sizeof(*options));
+    options->fit = IK_FIT_INSIDE;
+    options->output_format = IK_OUTPUT_SAME;
+    options->jpeg_quality = 85;
+    options->max_pixels = 100000000;
+}
+
+void ik_output_free(ik_output *output) {
+    if (output == NULL) {
+        return;
+    }
+    ik__buffer buffer = {output->data, output->size, output->size};
+    ik__buffer_free(&buffer);
+    memset(output, 0, sizeof(*output));
+}
+
+static ik_status validate(const ik_options *options, char *message, size_t capacity) {
+    if (options->operation_count > IK_MAX_OPERATIONS) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "at most %d operations", IK_MAX_OPERATIONS);
+    }
+    for (size_t i = 0; i < options->operation_count; i++) {
+        if (options->operations[i] != IK_OP_GRAYSCALE && options->operations[i] != IK_OP_RESIZE) {
+            return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "operation %zu is unknown", i);
+        }
+    }
+    if (options->fit != IK_FIT_INSIDE && options->fit != IK_FIT_COVER && options->fit != IK_FIT_FILL) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "fit is unknown");
+    }
+    if (options->output_format != IK_OUTPUT_SAME && options->output_format != IK_OUTPUT_JPEG &&
+        options->output_format != IK_OUTPUT_PNG) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "output format is unknown");
+    }
+    if (options->jpeg_quality < 1 || options->jpeg_quality > 100) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "JPEG quality must be from 1 to 100");
+    }
+    if (options->max_pixels == 0) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "max_pixels must be above 0");
+    }
+    return IK_OK;
+}
+
+/// Probes `data` and checks its size against the limit before any codec runs.
+static ik_status read_header(const unsigned char *data, size_t size, uint64_t max_pixels, ik_info *info,
+                             char *message, size_t capacity) {
+    ik_status status = ik_probe(data, size, info, message, capacity);
+    if (status == IK_OK) {
+        status = ik__check_dimensions(info->width, info->height, max_pixels, message, capacity);
+    }
+    return status;
+}
+
+static ik_status decode(const unsigned char *data, size_t size, ik_format format, const ik__jpeg_request *request,
+                        ik_image *image, char *message, size_t capacity) {
+    if (format == IK_FORMAT_JPEG) {
+        return ik__jpeg_decode(data, size, request, image, message, capacity);
+    }
+    return ik__png_decode(data, size, request->max_pixels, image, message, capacity);
+}
+
+ik_status ik_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image, char *message,
+                    size_t capacity) {
+    if (image == NULL || (data == NULL && size > 0) || max_pixels == 0) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "decode needs data, an image and max_pixels");
+    }
+    memset(image, 0, sizeof(*image));
+    ik_info info;
+    ik_status status = read_header(data, size, max_pixels, &info, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    ik__jpeg_request request = {.scale_eighths = 8, .gray = 0, .max_pixels = max_pixels};
+    status = decode(data, size, info.format, &request, image, message, capacity);
+    if (status == IK_OK) {
+        ik__clear_message(message, capacity);
+    }
+    return status;
+}
+
+static int contains(const ik_options *options, ik_operation operation) {
+    for (size_t i = 0; i < options->operation_count; i++) {
+        if (options->operations[i] == operation) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/// Runs the operations on `image`, replacing it. `first_plan` is the plan of the first resize, already mapped
+/// onto the decoded size (a JPEG may have been decoded scaled down); later resizes are planned from the size
+/// at hand.
+static ik_status run_operations(const ik_options *options, const ik__resize_plan *first_plan, ik_image *image,
+                                char *message, size_t capacity) {
+    int resized = 0;
+    for (size_t i = 0; i < options->operation_count; i++) {
+        if (options->operations[i] == IK_OP_GRAYSCALE) {
+            ik__grayscale(image);
+            continue;
+        }
+        ik__resize_plan plan = *first_plan;
+        ik_status status = IK_OK;
+        if (resized) {
+            status = ik__plan_resize(image->width, image->height, options, &plan, message, capacity);
+        }
+        ik_image result;
+        if (status == IK_OK) {
+            status = ik__resize(image, &plan, &result, message, capacity);
+        }
+        if (status != IK_OK) {
+            return status;
+        }
+        ik_image_free(image);
+        *image = result;
+        resized = 1;
+    }
+    return IK_OK;
+}
+
+static ik_status encode(ik_image *image, ik_format format, int quality, ik__buffer *buffer, char *message,
+                        size_t capacity) {
+    if (format == IK_FORMAT_JPEG) {
+        ik__flatten_on_white(image);
+        return ik__jpeg_encode(image, quality, buffer, message, capacity);
+    }
+    return ik__png_encode(image, buffer, message, capacity);
+}
+
+ik_status ik_process(const unsigned char *data, size_t size, const ik_options *options, ik_output *output,
+                     char *message, size_t capacity) {
+    if (output == NULL || options == NULL || (data == NULL && size > 0)) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "process needs data, options and an output");
+    }
+    memset(output, 0, sizeof(*output));
+    ik_status status = validate(options, message, capacity);
+    ik_info info;
+    if (status == IK_OK) {
+        status = read_header(data, size, options->max_pixels, &info, message, capacity);
+    }
+    if (status != IK_OK) {
+        return status;
+    }
+    ik__jpeg_request request = {
+        .scale_eighths = 8, .gray = contains(options, IK_OP_GRAYSCALE), .max_pixels = options->max_pixels};
+    ik__resize_plan plan = {0};
+    int resizing = contains(options, IK_OP_RESIZE);
+    if (resizing) {
+        status = ik__plan_resize(info.width, info.height, options, &plan, message, capacity);
+        if (status != IK_OK) {
+            return status;
+        }
+        request.scale_eighths = ik__plan_jpeg_scale(&plan);
+    }
+    ik_image image;
+    status = decode(data, size, info.format, &request, &image, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    if (resizing) {
+        ik__plan_rescale(&plan, info.width, info.height, image.width, image.height);
+    }
+    status = run_operations(options, &plan, &image, message, capacity);
+    ik__buffer buffer = {0};
+    ik_format format = options->output_format == IK_OUTPUT_SAME ? info.format
+                       : options->output_format == IK_OUTPUT_JPEG ? IK_FORMAT_JPEG
+                                                                   : IK_FORMAT_PNG;
+    if (status == IK_OK) {
+        status = encode(&image, format, options->jpeg_quality, &buffer, message, capacity);
+    }
+    if (status == IK_OK) {
+        output->data = buffer.data;
+        output->size = buffer.size;
+        output->width = image.width;
+        output->height = image.height;
+        output->format = format;
+        ik__clear_message(message, capacity);
+    }
+    ik_image_free(&image);
+    return status;
+}

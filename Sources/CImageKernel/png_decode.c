@@ -1,0 +1,108 @@
+/*
+ * png_decode.c — PNG of any colour type and bit depth to 8-bit gray, gray+alpha, RGB or RGBA through libpng.
+ *
+ * Outer/inner split as in jpeg_decode.c: decode_png owns the libpng structs, the pixels and the row pointers;
+ * read_png calls setjmp. libpng's transformations do the conversion while it reads: palette to RGB, 1/2/4-bit
+ * gray to 8, a tRNS chunk to an alpha channel, 16-bit to 8 (scaled with rounding), Adam7 deinterlacing.
+ */
+#include "png_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct decode_state {
+    ik__png_error error;
+    const unsigned char *data;
+    size_t size;
+    size_t position;
+    png_structp png;
+    png_infop info;
+    png_bytep *rows;
+    ik_image image;
+} decode_state;
+
+static void on_read(png_structp png, png_bytep bytes, size_t length) {
+    decode_state *state = (decode_state *)png_get_io_ptr(png);
+    if (state->size - state->position < length) {
+        state->error.saw_end_of_data = 1;
+        png_error(png, "data ends early");
+    }
+    memcpy(bytes, state->data + state->position, length);
+    state->position += length;
+}
+
+static ik_status read_png(decode_state *state, uint64_t max_pixels, char *message, size_t capacity) {
+    state->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state->error, ik__png_on_error, ik__png_on_warning);
+    if (state->png == NULL || (state->info = png_create_info_struct(state->png)) == NULL) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the PNG reader");
+    }
+    png_structp png = state->png;
+    png_infop info = state->info;
+    if (setjmp(png_jmpbuf(png))) {
+        return ik__png_error_status(&state->error, message, capacity);
+    }
+    png_set_read_fn(png, state, on_read);
+    png_read_info(png, info);
+
+    uint32_t width = png_get_image_width(png, info);
+    uint32_t height = png_get_image_height(png, info);
+    ik_status status = ik__check_dimensions(width, height, max_pixels, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    int color_type = png_get_color_type(png, info);
+    int bit_depth = png_get_bit_depth(png, info);
+    if (color_type == PNG_COLOR_TYPE_PALETTE) {
+        png_set_palette_to_rgb(png);
+    }
+    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) {
+        png_set_expand_gray_1_2_4_to_8(png);
+    }
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) {
+        png_set_tRNS_to_alpha(png);
+    }
+    if (bit_depth == 16) {
+        png_set_scale_16(png);
+    }
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+
+    uint32_t channels = png_get_channels(png, info);
+    status = ik__image_alloc(&state->image, width, height, channels, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    if (png_get_rowbytes(png, info) != state->image.stride) {
+        return ik__fail(IK_ERR_CORRUPT, message, capacity, "PNG rows do not convert to 8-bit samples");
+    }
+    size_t pointer_bytes = 0;
+    if (!ik__mul_size(height, sizeof(png_bytep), &pointer_bytes) || (state->rows = malloc(pointer_bytes)) == NULL) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for PNG row pointers");
+    }
+    for (uint32_t y = 0; y < height; y++) {
+        state->rows[y] = state->image.data + (size_t)y * state->image.stride;
+    }
+    // All passes of an interlaced image are read here. The chunks after the image data (IEND and anything
+    // ancillary) are not read: the pixels are complete, and a missing IEND loses nothing.
+    png_read_image(png, state->rows);
+    return IK_OK;
+}
+
+ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image,
+                         char *message, size_t capacity) {
+    decode_state state;
+    memset(&state, 0, sizeof(state));
+    memset(image, 0, sizeof(*image));
+    state.data = data;
+    state.size = size;
+
+    ik_status status = read_png(&state, max_pixels, message, capacity);
+    png_destroy_read_struct(&state.png, &state.info, NULL);
+    free(state.rows);
+    if (status != IK_OK) {
+        ik_image_free(&state.image);
+        return status;
+    }
+    *image = state.image;
+    return IK_OK;
+}

@@ -1,0 +1,99 @@
+/*
+ * png_encode.c — 8-bit gray, gray+alpha, RGB or RGBA to PNG through libpng's full API.
+ *
+ * The full API (not png_image) because it sets the zlib level and the row filters. Level 3 with adaptive
+ * filtering (libpng picks the best of the five filters per row, which gives most of the size gain on photographs).
+ * zlib's levels above 3 switch to lazy matching: on the MATE photos resized to 800 wide, level 6 took 2.5 times
+ * as long as level 3 for files 10% smaller, and level 1 saved a fifth of the time for files 5% larger. The
+ * service encodes on its request path, so time wins, but not at any size.
+ */
+#include "png_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ZLIB_LEVEL 3
+
+typedef struct encode_state {
+    ik__png_error error;
+    ik__buffer *output;
+    png_structp png;
+    png_infop info;
+    png_bytep *rows;
+} encode_state;
+
+static void on_write(png_structp png, png_bytep bytes, size_t length) {
+    encode_state *state = (encode_state *)png_get_io_ptr(png);
+    if (!ik__buffer_append(state->output, bytes, length)) {
+        state->error.out_of_memory = 1;
+        png_error(png, "out of memory for the PNG output");
+    }
+}
+
+static void on_flush(png_structp png) {}
+
+static int color_type_for(uint32_t channels) {
+    switch (channels) {
+    case 1:
+        return PNG_COLOR_TYPE_GRAY;
+    case 2:
+        return PNG_COLOR_TYPE_GRAY_ALPHA;
+    case 3:
+        return PNG_COLOR_TYPE_RGB;
+    default:
+        return PNG_COLOR_TYPE_RGB_ALPHA;
+    }
+}
+
+static ik_status write_png(encode_state *state, const ik_image *image, char *message, size_t capacity) {
+    state->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state->error, ik__png_on_error, ik__png_on_warning);
+    if (state->png == NULL || (state->info = png_create_info_struct(state->png)) == NULL) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the PNG writer");
+    }
+    size_t pointer_bytes = 0;
+    if (!ik__mul_size(image->height, sizeof(png_bytep), &pointer_bytes) ||
+        (state->rows = malloc(pointer_bytes)) == NULL) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for PNG row pointers");
+    }
+    for (uint32_t y = 0; y < image->height; y++) {
+        state->rows[y] = image->data + (size_t)y * image->stride;
+    }
+    png_structp png = state->png;
+    png_infop info = state->info;
+    if (setjmp(png_jmpbuf(png))) {
+        return ik__png_error_status(&state->error, message, capacity);
+    }
+    png_set_write_fn(png, state, on_write, on_flush);
+    png_set_compression_level(png, ZLIB_LEVEL);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_ALL_FILTERS);
+    png_set_IHDR(png, info, image->width, image->height, 8, color_type_for(image->channels), PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    png_write_info(png, info);
+    png_write_image(png, state->rows);
+    png_write_end(png, NULL);
+    return IK_OK;
+}
+
+ik_status ik__png_encode(const ik_image *image, ik__buffer *output, char *message, size_t capacity) {
+    if (image->channels < 1 || image->channels > 4) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "PNG needs 1 to 4 channels, not %u",
+                        image->channels);
+    }
+    encode_state state;
+    memset(&state, 0, sizeof(state));
+    memset(output, 0, sizeof(*output));
+    state.output = output;
+    // A resized photo compresses to about a third of its raw size: start there and grow less often.
+    size_t estimate = image->stride / 3 * image->height;
+    if (!ik__buffer_reserve(output, estimate < 4096 ? 4096 : estimate)) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the PNG output");
+    }
+
+    ik_status status = write_png(&state, image, message, capacity);
+    png_destroy_write_struct(&state.png, &state.info);
+    free(state.rows);
+    if (status != IK_OK) {
+        ik__buffer_free(output);
+    }
+    return status;
+}

@@ -1,2 +1,0 @@
-#include "image_kernel.h"
-int ik_version(void) { return 1; }

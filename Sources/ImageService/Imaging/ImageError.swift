@@ -1,0 +1,32 @@
+/// Why an image could not be read, processed or written.
+///
+/// `code` is stable and meant for clients (its raw value is the API's error code); `message` says what is wrong
+/// in words, e.g. "JPEG data ends before the image is complete". Both come from the C kernel, which decides
+/// every error; this type only carries them across.
+public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kinds of failure, one per kernel status.
+    public enum Code: String, Sendable, CaseIterable {
+        /// Neither JPEG nor PNG.
+        case unsupportedFormat = "unsupported_media_type"
+        /// Starts like JPEG or PNG but is malformed.
+        case corrupt = "corrupt_image"
+        /// Ends before the image is complete.
+        case truncated = "truncated_image"
+        /// Has (or would produce) more pixels than the configured limit.
+        case tooManyPixels = "too_many_pixels"
+        /// An allocation failed.
+        case outOfMemory = "out_of_memory"
+        /// The options cannot be carried out (out of range, or an output JPEG cannot hold).
+        case invalidArgument = "invalid_argument"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

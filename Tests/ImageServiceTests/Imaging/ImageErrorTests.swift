@@ -1,0 +1,25 @@
+import CImageKernel
+import Testing
+
+@testable import ImageService
+
+extension Imaging {
+    /// Every kernel status maps to its own stable code.
+    @Suite struct ImageErrorTests {
+        @Test func mapsEveryKernelStatusToADistinctCode() {
+            let statuses = [
+                IK_ERR_INVALID_ARGUMENT, IK_ERR_UNSUPPORTED_FORMAT, IK_ERR_CORRUPT, IK_ERR_TRUNCATED,
+                IK_ERR_TOO_MANY_PIXELS, IK_ERR_OUT_OF_MEMORY,
+            ]
+            let codes = statuses.map { ImageError(status: $0, kernelMessage: "x").code }
+            #expect(Set(codes.map(\.rawValue)).count == ImageError.Code.allCases.count)
+            #expect(codes[3] == .truncated && codes[3].rawValue == "truncated_image")
+        }
+
+        @Test func fallsBackToTheStatusNameWithoutAMessage() {
+            let error = ImageError(status: IK_ERR_CORRUPT, kernelMessage: "")
+            #expect(error.message == "corrupt")
+            #expect(error.description == "corrupt_image: corrupt")
+        }
+    }
+}
