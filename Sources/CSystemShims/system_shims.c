@@ -1,2 +1,7 @@
-/* SwiftPM needs one source file per C target; the shims are header-only. */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <sys/socket.h>
+
 #include "system_shims.h"
+
+int imageproc_accept4(int listener, int flags) { return accept4(listener, NULL, NULL, flags); }

@@ -1,7 +1,10 @@
 #ifndef SYSTEM_SHIMS_H
 #define SYSTEM_SHIMS_H
-/* Linux interfaces that Swift's Glibc module does not export. Declarations only. */
+/* Linux interfaces that Swift's Glibc module does not export. */
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+
+/* accept4(2), which glibc declares only under _GNU_SOURCE. */
+int imageproc_accept4(int listener, int flags);
 #endif

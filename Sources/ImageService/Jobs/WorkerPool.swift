@@ -81,8 +81,9 @@ public final class WorkerPool: Sendable {
                 return
             }
             let started = ContinuousClock.now
-            do {
-                let result = try pool.kernel.process(job.original, options: job.options)
+            let kernel = pool.kernel
+            switch Result(catching: { () throws(ImageError) in try kernel.process(job.original, options: job.options) }) {
+            case .success(let result):
                 guard withStore({ try $0.complete(id: job.id, result: result) }) != nil else { return }
                 logger.info(
                     "job completed",
@@ -90,7 +91,7 @@ public final class WorkerPool: Sendable {
                         "job.duration_ms": "\((ContinuousClock.now - started).milliseconds)",
                         "job.output_bytes": "\(result.bytes.count)",
                     ])
-            } catch {
+            case .failure(let error):
                 let failure = JobFailure(code: error.code.rawValue, message: error.message)
                 guard withStore({ try $0.fail(id: job.id, failure: failure) }) != nil else { return }
                 logger.info("job failed", metadata: ["job.error": "\(error.code.rawValue)"])
@@ -100,17 +101,19 @@ public final class WorkerPool: Sendable {
 
         /// Runs `body` on this worker's store, reconnecting with backoff while the database is unreachable.
         /// Returns nil when the pool stops first or the statement itself is rejected.
-        private mutating func withStore<T>(_ body: (JobStore) throws(PostgresError) -> T) -> T? {
+        private mutating func withStore<T>(_ body: (JobStore) throws -> T) -> T? {
             var backoff = RetryBackoff(initial: .milliseconds(100), maximum: .seconds(5))
             while !pool.stopping.isSet {
                 do {
                     let connection = try self.connection ?? PostgresConnection(pool.conninfo)
                     self.connection = connection
                     return try body(JobStore(connection: connection))
-                } catch where error.isConnectionError {
+                } catch let error as PostgresError where error.isConnectionError {
                     connection = nil
                     let delay = backoff.next()
-                    logger.warning("database unavailable, retrying", metadata: ["retry.delay_ms": "\(delay.milliseconds)"])
+                    logger.warning(
+                        "database unavailable, retrying",
+                        metadata: ["retry.delay_ms": "\(delay.milliseconds)", "error": "\(error)"])
                     Thread.sleep(forTimeInterval: Double(delay.milliseconds) / 1000)
                 } catch {
                     logger.error("database statement failed", metadata: ["error": "\(String(reflecting: error))"])

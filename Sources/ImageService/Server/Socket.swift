@@ -21,7 +21,7 @@ final class Socket {
             Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         }
         let socket = Socket(descriptor: descriptor)
-        do {
+        do throws(SystemError) {
             try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -59,7 +59,7 @@ final class Socket {
     /// Accepts one pending connection, non-blocking, or nil when none is waiting.
     func accept() throws(SystemError) -> Socket? {
         let flags = Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
-        switch try systemCall("accept4", { accept4(descriptor, nil, nil, flags) }) {
+        switch try systemCall("accept4", { imageproc_accept4(descriptor, flags) }) {
         case .processed(let client):
             let socket = Socket(descriptor: client)
             // Responses are written whole; waiting for more bytes (Nagle) would only add latency.
