@@ -52,7 +52,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ImageServiceTests",
-            dependencies: ["ImageService", "CImageKernel"]
+            dependencies: ["ImageService", "CImageKernel"],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,12 @@
-import ImageService
+import ArgumentParser
 
-print("imageproc")
+/// `imageproc`: the image-processing service and its command-line tools.
+struct Imageproc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imageproc",
+        abstract: "A self-hosted image-processing service: HTTP API, worker pool, C kernel, PostgreSQL storage.",
+        subcommands: [ServeCommand.self, ProcessCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}
+
+Imageproc.main()

@@ -75,7 +75,7 @@ public final class WorkerPool: Sendable {
 
         private mutating func process(_ job: PendingJob) {
             var logger = self.logger
-            logger[metadataKey: "job.id"] = "\(job.id)"
+            logger[metadataKey: "job.id"] = "\(job.id.uuidString.lowercased())"
             guard let claimed = withStore({ try $0.markProcessing(id: job.id) }), claimed else {
                 logger.debug("job no longer pending, skipped")
                 return

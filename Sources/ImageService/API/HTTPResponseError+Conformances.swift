@@ -1,0 +1,41 @@
+// How the errors of other layers are told to clients. The only place that maps them to statuses.
+
+extension HTTPParseError: HTTPResponseError {
+    public var errorCode: String { code }
+    public var publicMessage: String { message }
+}
+
+extension InvalidParameter: HTTPResponseError {
+    public var status: HTTPStatus { .badRequest }
+    public var errorCode: String { "invalid_parameter" }
+    public var publicMessage: String { message }
+}
+
+extension InvalidCursor: HTTPResponseError {
+    public var status: HTTPStatus { .badRequest }
+    public var errorCode: String { "invalid_parameter" }
+    public var publicMessage: String { "before must be a cursor returned as next by this list" }
+}
+
+extension ImageError: HTTPResponseError {
+    /// At upload only the header is read: a wrong type is 415, an unreadable or oversized header 422.
+    public var status: HTTPStatus {
+        switch self.code {
+        case .unsupportedFormat: .unsupportedMediaType
+        case .corrupt, .truncated, .tooManyPixels, .invalidArgument: .unprocessableContent
+        case .outOfMemory: .serviceUnavailable
+        }
+    }
+
+    public var errorCode: String { code.rawValue }
+    public var publicMessage: String { message }
+}
+
+/// Only an unreachable database is the client's business (503, try again); any other PostgreSQL error is ours
+/// and stays a 500 with the details in the log.
+struct DatabaseUnavailable: HTTPResponseError {
+    var status: HTTPStatus { .serviceUnavailable }
+    var errorCode: String { "database_unavailable" }
+    var publicMessage: String { "the database is unavailable; try again shortly" }
+    var responseHeaders: HTTPHeaders { ["Retry-After": "5"] }
+}

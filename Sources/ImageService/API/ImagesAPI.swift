@@ -1,0 +1,227 @@
+import Foundation
+import Logging
+
+/// The REST API over jobs: upload, status (with long-poll), download of result and original, list, delete; plus
+/// the health endpoints.
+///
+/// Handlers run on Swift's concurrency pool; every libpq call goes through `PostgresPool`, which runs it on a
+/// thread of its own. Image work never happens here beyond reading the upload's header.
+public struct ImagesAPI: Sendable {
+    /// The longest `?wait=` a status request may hold, in seconds.
+    static let maxWaitSeconds = 30
+    static let uploadParameters: Set<String> = ["op", "width", "height", "fit", "format", "quality"]
+
+    let database: PostgresPool
+    let queue: WorkQueue
+    let kernel: ImageKernel
+    let completions: JobCompletionSignal
+    let logger: Logger
+
+    public init(
+        database: PostgresPool, queue: WorkQueue, kernel: ImageKernel, completions: JobCompletionSignal, logger: Logger
+    ) {
+        self.database = database
+        self.queue = queue
+        self.kernel = kernel
+        self.completions = completions
+        self.logger = logger
+    }
+
+    /// Adds every route of the API to `router`.
+    public func register(on router: inout Router) {
+        router.add(.post, "/api/images") { request, _ in try await upload(request) }
+        router.add(.get, "/api/images") { request, _ in try await list(request) }
+        router.add(.get, "/api/images/{id}") { request, parameters in try await status(request, parameters) }
+        router.add(.delete, "/api/images/{id}") { request, parameters in try await delete(request, parameters) }
+        router.add(.get, "/api/images/{id}/download") { request, parameters in
+            try await image(request, parameters, kind: .processed)
+        }
+        router.add(.get, "/api/images/{id}/original") { request, parameters in
+            try await image(request, parameters, kind: .original)
+        }
+        router.add(.get, "/healthz") { _, _ in .json(.ok, ["status": "ok"]) }
+        router.add(.get, "/readyz") { _, _ in try await readiness() }
+    }
+
+    // MARK: Upload
+
+    func upload(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let query = try QueryParameters(request.head, allowed: Self.uploadParameters)
+        let options = try ProcessingOptions(
+            op: query["op"], width: query["width"], height: query["height"], fit: query["fit"],
+            format: query["format"], quality: query["quality"])
+        let upload = try Upload(request)
+        guard ImageFormat(sniffing: upload.bytes) != nil else {
+            throw APIError(
+                status: .unsupportedMediaType, code: "unsupported_media_type",
+                message: "the file is neither JPEG nor PNG (decided by its first bytes)")
+        }
+        let info = try kernel.probe(upload.bytes)
+        guard let reservation = queue.reserve(byteCount: upload.bytes.count) else {
+            throw APIError.unavailable(code: "queue_full", "too many images are waiting; try again shortly", retryAfter: 2)
+        }
+        let job = NewJob(
+            original: upload.bytes, originalInfo: info, options: options, filename: upload.filename,
+            metadata: upload.metadata)
+        let record = try await withDatabase { try JobStore(connection: $0).insert(job) }
+        reservation.fill(with: PendingJob(id: record.id, options: options, original: job.original))
+        let view = JobView(record)
+        return .json(
+            .accepted,
+            UploadAccepted(id: view.id.uuidString.lowercased(), status: record.status, links: view.links),
+            headers: ["Location": view.links.`self`])
+    }
+
+    private struct UploadAccepted: Encodable {
+        var id: String
+        var status: JobStatus
+        var links: JobView.Links
+    }
+
+    // MARK: Status and list
+
+    func status(_ request: HTTPRequest, _ parameters: RouteParameters) async throws -> HTTPResponse {
+        let query = try QueryParameters(request.head, allowed: ["wait"])
+        let id = try jobID(parameters)
+        let wait = try query.integer("wait", in: 0...Self.maxWaitSeconds) ?? 0
+        var record = try await find(id)
+        if wait > 0, !record.status.isTerminal {
+            // Register before reading again, so a job finishing in between still wakes us.
+            let waiter = completions.register(id)
+            record = try await find(id)
+            if record.status.isTerminal {
+                waiter.cancel()
+            } else {
+                await waiter.wait(timeout: .seconds(wait))
+                record = try await find(id)
+            }
+        }
+        return .json(.ok, JobView(record))
+    }
+
+    func list(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let query = try QueryParameters(request.head, allowed: ["limit", "before"])
+        let limit = try query.integer("limit", in: 1...100) ?? 20
+        let cursor = query["before"]
+        let page = try await withDatabase { try JobStore(connection: $0).list(limit: limit, before: cursor) }
+        return .json(.ok, JobList(items: page.items.map(JobView.init), next: page.next))
+    }
+
+    private struct JobList: Encodable {
+        var items: [JobView]
+        var next: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(next, forKey: .next)
+        }
+
+        private enum CodingKeys: String, CodingKey { case items, next }
+    }
+
+    func delete(_ request: HTTPRequest, _ parameters: RouteParameters) async throws -> HTTPResponse {
+        _ = try QueryParameters(request.head, allowed: [])
+        let id = try jobID(parameters)
+        guard try await withDatabase({ try JobStore(connection: $0).delete(id: id) }) else {
+            throw APIError.notFound("no image with id \(id.uuidString.lowercased())")
+        }
+        return HTTPResponse(status: .noContent)
+    }
+
+    // MARK: Downloads
+
+    enum ImageKind: String {
+        case original
+        case processed
+    }
+
+    func image(_ request: HTTPRequest, _ parameters: RouteParameters, kind: ImageKind) async throws -> HTTPResponse {
+        _ = try QueryParameters(request.head, allowed: [])
+        let id = try jobID(parameters)
+        let stored = try await withDatabase { connection -> StoredImage? in
+            let store = JobStore(connection: connection)
+            return kind == .original ? try store.originalImage(id: id) : try store.processedImage(id: id)
+        }
+        guard let stored else {
+            // Either the job is unknown (404) or its result is not there yet (409 with the status).
+            let record = try await find(id)
+            return .json(.conflict, NotReady(record: record))
+        }
+        let etag = "\"\(id.uuidString.lowercased())-\(kind.rawValue)\""
+        var headers: HTTPHeaders = [
+            "Content-Type": stored.format.mediaType,
+            "ETag": etag,
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        ]
+        if let candidates = request.head.headers["If-None-Match"], Self.matches(etag, candidates) {
+            return HTTPResponse(status: .notModified, headers: headers)
+        }
+        let record = try? await find(id)
+        headers.add(
+            name: "Content-Disposition",
+            value: ContentDisposition.attachment(
+                filename: Self.downloadName(record?.filename, id: id, kind: kind, format: stored.format)))
+        return HTTPResponse(status: .ok, headers: headers, body: stored.bytes)
+    }
+
+    private struct NotReady: Encodable {
+        var error: [String: String]
+        var job: JobView
+
+        init(record: JobRecord) {
+            error = [
+                "code": "not_ready",
+                "message": "the image is \(record.status.rawValue); its result is not available",
+            ]
+            job = JobView(record)
+        }
+    }
+
+    private static func matches(_ etag: String, _ candidates: String) -> Bool {
+        candidates.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }
+    }
+
+    private static func downloadName(_ filename: String?, id: UUID, kind: ImageKind, format: ImageFormat) -> String {
+        let stem = filename.map { ($0 as NSString).deletingPathExtension } ?? id.uuidString.lowercased()
+        return kind == .processed ? "\(stem)-processed.\(format.fileExtension)" : "\(stem).\(format.fileExtension)"
+    }
+
+    // MARK: Health
+
+    func readiness() async throws -> HTTPResponse {
+        do {
+            _ = try await database.withConnection { _ = try $0.query("SELECT 1", []) }
+            return .json(.ok, ["status": "ready"])
+        } catch {
+            return APIError.unavailable(code: "not_ready", "the database does not answer", retryAfter: 5).response()
+        }
+    }
+
+    // MARK: Helpers
+
+    private func jobID(_ parameters: RouteParameters) throws(APIError) -> UUID {
+        guard let text = parameters["id"], let id = UUID(uuidString: text) else {
+            throw .notFound("no image with that id")
+        }
+        return id
+    }
+
+    private func find(_ id: UUID) async throws -> JobRecord {
+        guard let record = try await withDatabase({ try JobStore(connection: $0).find(id: id) }) else {
+            throw APIError.notFound("no image with id \(id.uuidString.lowercased())")
+        }
+        return record
+    }
+
+    /// Runs `body` on a pooled connection; an unreachable database becomes a 503 for the client.
+    private func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        do {
+            return try await database.withConnection(body)
+        } catch let error as PostgresError where error.isConnectionError {
+            logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            throw DatabaseUnavailable()
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// An image upload taken out of whichever body shape the client sent: `multipart/form-data` (field `file`, optional
+/// field `metadata`), JSON (`{"image": "<base64>", "filename", "metadata"}`), or the raw image bytes. Metadata may
+/// also come in the `X-Image-Metadata` header.
+struct Upload: Sendable {
+    /// The largest metadata object accepted, in bytes of JSON.
+    static let maxMetadataBytes = 4096
+
+    var bytes: [UInt8]
+    var filename: String?
+    /// Compact JSON text of an object, or nil.
+    var metadata: String?
+
+    init(_ request: HTTPRequest) throws(APIError) {
+        let contentType = request.head.headers["Content-Type"].flatMap(MediaType.init(parsing:))
+        var metadataText = request.head.headers["X-Image-Metadata"]
+        switch contentType?.essence {
+        case "multipart/form-data":
+            guard let boundary = contentType?.parameter("boundary"), !boundary.isEmpty else {
+                throw .badRequest(code: "invalid_body", "multipart/form-data needs a boundary parameter")
+            }
+            let parts: [MultipartPart]
+            do {
+                parts = try MultipartParser.parse(request.body, boundary: boundary)
+            } catch {
+                throw .badRequest(code: "invalid_body", error.message)
+            }
+            guard let file = parts.first(where: { $0.name == "file" }) else {
+                throw .badRequest(code: "missing_file", "the form has no field named file")
+            }
+            bytes = file.body
+            filename = file.filename.flatMap(sanitizedFilename)
+            if let part = parts.first(where: { $0.name == "metadata" }) {
+                metadataText = String(decoding: part.body, as: UTF8.self)
+            }
+        case _ where contentType?.isJSON == true:
+            let body = try Self.decodeJSONBody(request.body)
+            bytes = body.image
+            filename = body.filename.flatMap(sanitizedFilename)
+            metadata = body.metadata.map { $0.jsonText }
+            if let metadata, metadata.utf8.count > Self.maxMetadataBytes { throw Self.metadataTooLarge }
+        default:
+            bytes = request.body
+            filename = Self.filename(fromContentDisposition: request.head.headers["Content-Disposition"])
+        }
+        if let metadataText { metadata = try Self.validatedMetadata(metadataText) }
+        guard !bytes.isEmpty else {
+            throw .badRequest(code: "missing_file", "the upload is empty")
+        }
+    }
+
+    private struct JSONBody: Decodable {
+        var image: String
+        var filename: String?
+        var metadata: JSONValue?
+    }
+
+    private static func decodeJSONBody(_ body: [UInt8]) throws(APIError) -> (image: [UInt8], filename: String?, metadata: JSONValue?) {
+        let decoded: JSONBody
+        do {
+            decoded = try JSONDecoder().decode(JSONBody.self, from: Data(body))
+        } catch {
+            throw .badRequest(code: "invalid_body", "the JSON body must be an object with a base64 string image")
+        }
+        guard let image = Data(base64Encoded: decoded.image, options: .ignoreUnknownCharacters) else {
+            throw .badRequest(code: "invalid_body", "image must be base64")
+        }
+        switch decoded.metadata {
+        case nil, .null?: return ([UInt8](image), decoded.filename, nil)
+        case .object?: return ([UInt8](image), decoded.filename, decoded.metadata)
+        default: throw invalidMetadata
+        }
+    }
+
+    private static func validatedMetadata(_ text: String) throws(APIError) -> String {
+        guard text.utf8.count <= maxMetadataBytes else { throw metadataTooLarge }
+        guard let value = JSONValue(json: text), case .object = value else { throw invalidMetadata }
+        return value.jsonText
+    }
+
+    private static let invalidMetadata = APIError.badRequest(code: "invalid_metadata", "metadata must be a JSON object")
+    private static let metadataTooLarge = APIError.badRequest(
+        code: "invalid_metadata", "metadata must be at most \(maxMetadataBytes) bytes of JSON")
+
+    private static func filename(fromContentDisposition value: String?) -> String? {
+        guard let value, let range = value.range(of: "filename=") else { return nil }
+        let raw = value[range.upperBound...].split(separator: ";").first.map(String.init) ?? ""
+        return sanitizedFilename(raw.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")))
+    }
+}

@@ -1,0 +1,34 @@
+/// Everything `imageproc serve` can be told: where to listen, how many workers, the limits, and the database.
+public struct ServiceConfiguration: Sendable {
+    /// Listening address, timeouts and HTTP limits (including the body limit).
+    public var http: HTTPServerConfiguration
+    /// A `postgresql://` URL or libpq `key=value` string; empty means the standard `PG*` variables.
+    public var databaseURL: String
+    /// Worker threads running the image kernel.
+    public var workers: Int
+    /// Connections shared by the request handlers (each worker has its own besides).
+    public var databasePoolSize: Int
+    /// Jobs waiting in memory for a worker, at most.
+    public var queueCapacity: Int
+    /// Bytes of originals waiting in memory for a worker, at most.
+    public var queueByteCapacity: Int
+    /// Uploads with more pixels than this are refused (422); the kernel enforces it again while decoding.
+    public var maxPixels: Int
+    /// Folder of the browser page's files; nil serves no page.
+    public var webRoot: String?
+
+    public init(
+        http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "", workers: Int = 4,
+        databasePoolSize: Int = 8, queueCapacity: Int = 64, queueByteCapacity: Int = 512 * 1024 * 1024,
+        maxPixels: Int = 100_000_000, webRoot: String? = nil
+    ) {
+        self.http = http
+        self.databaseURL = databaseURL
+        self.workers = workers
+        self.databasePoolSize = databasePoolSize
+        self.queueCapacity = queueCapacity
+        self.queueByteCapacity = queueByteCapacity
+        self.maxPixels = maxPixels
+        self.webRoot = webRoot
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import ImageService
+import Logging
+
+/// `imageproc serve`: reads flags and environment into a `ServiceConfiguration`, runs the service until SIGTERM or
+/// SIGINT, then shuts it down gracefully.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the HTTP API and process uploaded images.")
+
+    @Option(help: "Address to bind (env HOST, default 0.0.0.0).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env PORT, default 8080).")
+    var port: Int?
+
+    @Option(help: "Worker threads running the image kernel (env IMAGEPROC_WORKERS, default 4).")
+    var workers: Int?
+
+    @Option(help: "Largest request body in bytes (env IMAGEPROC_MAX_BODY_BYTES, default 52428800).")
+    var maxBodyBytes: Int?
+
+    @Option(help: "Largest image in pixels (env IMAGEPROC_MAX_PIXELS, default 100000000).")
+    var maxPixels: Int?
+
+    @Option(help: "Jobs waiting in memory for a worker, at most (env IMAGEPROC_QUEUE_CAPACITY, default 64).")
+    var queueCapacity: Int?
+
+    @Option(help: "Folder of the browser page (env IMAGEPROC_WEB_ROOT, default ./web when it exists).")
+    var webRoot: String?
+
+    @Option(help: "PostgreSQL URL (env DATABASE_URL; otherwise libpq's PG* variables).")
+    var databaseURL: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env IMAGEPROC_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        func setting(_ flag: Int?, _ name: String, _ fallback: Int) throws -> Int {
+            if let flag { return flag }
+            guard let text = environment[name] else { return fallback }
+            guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, not \(text)") }
+            return value
+        }
+        let level = logLevel ?? environment["IMAGEPROC_LOG_LEVEL"] ?? "info"
+        guard let logLevel = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
+        var http = HTTPServerConfiguration(
+            host: host ?? environment["HOST"] ?? "0.0.0.0", port: try setting(port, "PORT", 8080))
+        http.limits.maxBodyBytes = try setting(maxBodyBytes, "IMAGEPROC_MAX_BODY_BYTES", http.limits.maxBodyBytes)
+        let defaultWebRoot = FileManager.default.fileExists(atPath: "web/index.html") ? "web" : nil
+        let configuration = ServiceConfiguration(
+            http: http,
+            databaseURL: databaseURL ?? environment["DATABASE_URL"] ?? "",
+            workers: try setting(workers, "IMAGEPROC_WORKERS", 4),
+            queueCapacity: try setting(queueCapacity, "IMAGEPROC_QUEUE_CAPACITY", 64),
+            maxPixels: try setting(maxPixels, "IMAGEPROC_MAX_PIXELS", 100_000_000),
+            webRoot: webRoot ?? environment["IMAGEPROC_WEB_ROOT"] ?? defaultWebRoot)
+        guard configuration.workers > 0, configuration.queueCapacity > 0 else {
+            throw ValidationError("workers and queue capacity must be positive")
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "imageproc")
+        let application = try Application(configuration: configuration, logger: logger)
+        try application.start()
+
+        let stop = DispatchSemaphore(value: 0)
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        stop.wait()
+        logger.info("shutting down")
+        application.shutdown()
+        signals.forEach { $0.cancel() }
+    }
+}
