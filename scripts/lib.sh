@@ -87,12 +87,13 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on. Racy by nature; the
+# Prints a TCP port on 127.0.0.1 that nothing listens on, below Linux's ephemeral
+# range (32768+) so that outgoing connections do not hold it. Racy by nature; the
 # caller retries when the server then fails to bind.
 free_port() {
     local port attempt
     for attempt in $(seq 1 100); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        port=$((15000 + RANDOM % 17000))
         if ! port_in_use "$port"; then
             echo "$port"
             return
@@ -138,9 +139,10 @@ conf_quote() {
 }
 
 # Creates an empty cluster in `dir` (which must be empty or absent).
-# Authentication is `trust` for the superuser over the unix socket and 127.0.0.1
-# only: acceptable for a developer's or a test's cluster on a single-user machine,
-# never for anything reachable by others. `listen_addresses` keeps it off the network.
+# Authentication is `trust` (any role, no password) over the unix socket and
+# 127.0.0.1 only: acceptable for a developer's or a test's cluster on a single-user
+# machine, never for anything reachable by others. `listen_addresses` (see
+# cluster_configure) keeps it off the network.
 # Extra arguments go to initdb (e.g. --no-sync for a throwaway cluster).
 cluster_init() {
     local dir="$1"

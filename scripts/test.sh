@@ -61,9 +61,10 @@ require_database_reachable "$DATABASE_URL"
 cd "$REPO_ROOT"
 read -ra args <<<"${SWIFT_TEST_ARGS:-}"
 log "swift test ${args[*]}"
-# In the background and in its own process group, so that a signal to this script
-# runs the traps at once (bash defers traps until a foreground child exits) and
-# the cleanup can end swift test together with the test runner it spawned.
+# In the background, so that a signal to this script runs the traps at once (bash
+# defers traps until a foreground child exits), and in a session of its own (setsid
+# does not fork here: a background child is no group leader, so its pid is the
+# session id), so that the cleanup can end swift test and every runner it spawned.
 setsid --wait swift test "${args[@]}" &
 tests_pid=$!
 status=0

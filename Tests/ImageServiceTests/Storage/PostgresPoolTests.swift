@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 
 @testable import ImageService
@@ -115,20 +114,22 @@ import Testing
 }
 
 /// Counts bodies running at once, and the most seen.
-private final class Concurrency: Sendable {
-    private let state = Mutex((now: 0, most: 0))
+private final class Concurrency: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0
+    private var highest = 0
 
-    var most: Int { state.withLock { $0.most } }
+    var most: Int { lock.withLock { highest } }
 
     func enter() {
-        state.withLock { state in
-            state.now += 1
-            state.most = max(state.most, state.now)
+        lock.withLock {
+            now += 1
+            highest = max(highest, now)
         }
     }
 
     func leave() {
-        state.withLock { $0.now -= 1 }
+        lock.withLock { now -= 1 }
     }
 }
 
