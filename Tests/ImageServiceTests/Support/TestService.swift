@@ -4,8 +4,8 @@ import Logging
 @testable import ImageService
 
 /// A real `Application` — HTTP server, workers, PostgreSQL — on an ephemeral port, in a database schema of its own
-/// so that suites running side by side never see each other's jobs.
-final class TestService {
+/// so that suites running side by side never see each other's jobs. Used by one test at a time, hence unchecked.
+final class TestService: @unchecked Sendable {
     let application: Application
     let port: Int
     let schema: String
