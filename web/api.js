@@ -65,20 +65,25 @@ export function requestToken() {
 }
 
 /**
- * Runs `attempt(headers)` with the Authorization header; on 401 gets a token and tries once more.
- * `attempt` answers anything with a numeric `status`.
+ * Runs `attempt(headers)` with the Authorization header; on 401 asks for a token and tries again,
+ * until the server takes it or the person cancels. `attempt` answers anything with a numeric `status`.
  */
 async function withAuth(attempt) {
-    const sentToken = storedToken();
-    const first = await attempt(authHeaders(sentToken));
-    if (first.status !== 401) return first;
-    let token = storedToken();
-    if (token === sentToken) {
-        // The token we sent (or its absence) was refused: forget it and ask.
-        storeToken(null);
-        token = await obtainToken(Boolean(sentToken));
+    let sent = storedToken();
+    let response = await attempt(authHeaders(sent));
+    while (response.status === 401) {
+        let token = storedToken();
+        if (token === sent) {
+            // The token we sent (or its absence) was refused: forget it and ask. Otherwise another
+            // call has obtained a new token meanwhile: just use it.
+            storeToken(null);
+            token = await obtainToken(Boolean(sent));
+        }
+        if (!token) return response;
+        sent = token;
+        response = await attempt(authHeaders(token));
     }
-    return token ? attempt(authHeaders(token)) : first;
+    return response;
 }
 
 function authHeaders(token) {

@@ -36,6 +36,8 @@ function promptForToken(rejected) {
     input.value = "";
     dialog.returnValue = "";
     return new Promise((resolve) => {
+        // Not a submit button: Enter in the field must submit with "Use token", the form's first submitter.
+        byId("token-cancel").onclick = () => dialog.close("cancel");
         const answer = () => (dialog.returnValue === "ok" ? input.value.trim() || null : null);
         dialog.addEventListener("close", () => resolve(answer()), { once: true });
         dialog.showModal();

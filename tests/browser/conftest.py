@@ -150,6 +150,28 @@ def images(tmp_path_factory):
     return {key: path for key, (path, _) in files.items()}
 
 
+def api_upload(base_url, filename, data, query="op=grayscale"):
+    """POSTs one image as multipart/form-data (outside the browser); answers the 202 body."""
+    boundary = f"----imageproc-test-{random.getrandbits(64):016x}"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{base_url}/api/images?{query}",
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202, f"upload of {filename}: {response.status}"
+        return json.load(response)
+
+
 def api_json(base_url, path):
     """GET a JSON document from the API (outside the browser): status and body."""
     try:

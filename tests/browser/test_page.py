@@ -17,7 +17,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import api_json
+from conftest import api_json, api_upload, png_bytes
 
 PROCESS_TIMEOUT_S = 90
 RESIZE_WIDTH = 320
@@ -128,16 +128,20 @@ def screenshot(browser, folder, name, width, height, dark=False, full_page=True)
     (folder / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
-def javascript_errors(browser, allowed_statuses=()):
-    """Severe browser-log entries, except failed loads answering one of `allowed_statuses`."""
+def javascript_errors(browser, allowed_statuses=(), allowed_network_errors=()):
+    """Severe browser-log entries, except failed loads the test caused on purpose: answers with one
+    of `allowed_statuses`, or network errors (net::ERR_…) named in `allowed_network_errors`."""
     problems = []
     for entry in browser.get_log("browser"):
         if entry["level"] != "SEVERE":
             continue
         message = entry["message"]
-        status = re.search(r"status of (\d{3})", message)
-        if entry.get("source") == "network" and status and int(status.group(1)) in allowed_statuses:
-            continue
+        if entry.get("source") == "network":
+            status = re.search(r"status of (\d{3})", message)
+            if status and int(status.group(1)) in allowed_statuses:
+                continue
+            if any(f"net::{name}" in message for name in allowed_network_errors):
+                continue
         problems.append(message)
     return problems
 
@@ -305,4 +309,83 @@ def test_invalid_size_is_explained_and_nothing_is_uploaded(browser, base_url, im
     assert "width" in error.text
     assert browser.find_elements(By.CSS_SELECTOR, "#uploads li.upload") == []
     assert browser.switch_to.active_element.get_attribute("id") == "width"
+    assert javascript_errors(browser) == []
+
+
+def set_offline(browser, offline):
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+
+def test_an_unreachable_server_is_shown_and_retry_uploads_once_it_is_back(browser, base_url, images):
+    open_page(browser, base_url)
+    choose_options(browser, op="grayscale")
+    set_offline(browser, True)
+    upload(browser, images["png"])
+    element = wait_for_card_state(browser, images["png"].name, {"error"}, timeout=20)
+    assert "Cannot reach the server" in element.find_element(By.CSS_SELECTOR, ".upload-status").text
+    browser.find_element(By.ID, "refresh").click()
+    WebDriverWait(browser, 10).until(
+        EC.text_to_be_present_in_element((By.ID, "results-message"), "Cannot reach the server")
+    )
+
+    set_offline(browser, False)
+    element.find_element(By.XPATH, ".//button[normalize-space()='Retry']").click()
+    element = wait_for_card_state(browser, images["png"].name, {"completed"})
+    assert element.find_element(By.TAG_NAME, "progress").get_property("value") == 100
+    # The list loads again after the upload, without its error message.
+    WebDriverWait(browser, 10).until(
+        lambda d: row(d, element.get_attribute("data-job-id")) is not None, "the list never came back"
+    )
+    assert "Cannot reach" not in browser.find_element(By.ID, "results-message").text
+    assert javascript_errors(browser, allowed_network_errors=("ERR_INTERNET_DISCONNECTED",)) == []
+
+
+def test_a_pasted_image_is_uploaded(browser, base_url, images):
+    open_page(browser, base_url)
+    choose_options(browser, op="grayscale")
+    encoded = base64.b64encode(images["png"].read_bytes()).decode()
+    # What a paste of an image file delivers: a paste event whose clipboardData holds the file.
+    browser.execute_script(
+        """
+        const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], "pasted.png", { type: "image/png" }));
+        document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+        """,
+        encoded,
+    )
+    element = wait_for_card_state(browser, "pasted.png", {"completed"})
+    status, job = api_json(base_url, f"/api/images/{element.get_attribute('data-job-id')}")
+    assert status == 200 and job["filename"] == "pasted.png" and job["processed"]["width"] == 640
+    assert javascript_errors(browser) == []
+
+
+def row_ids(browser):
+    return [r.get_attribute("data-job-id") for r in browser.find_elements(By.CSS_SELECTOR, "#results-body tr")]
+
+
+def test_results_are_newest_first_and_page_by_ten(browser, base_url):
+    uploaded = [api_upload(base_url, f"page-{n:02}.png", png_bytes(24 + n, 16))["id"] for n in range(12)]
+    open_page(browser, base_url)
+    first_page = row_ids(browser)
+    assert len(first_page) == 10
+    assert first_page == list(reversed(uploaded))[:10], "the newest upload is not first"
+    assert browser.find_element(By.ID, "page-label").text == "Page 1"
+    assert not browser.find_element(By.ID, "newer").is_enabled()
+
+    browser.find_element(By.ID, "older").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "page-label"), "Page 2"))
+    WebDriverWait(browser, 10).until(lambda d: row_ids(d) and row_ids(d)[0] == uploaded[1], "page 2 did not load")
+    assert row_ids(browser)[:2] == [uploaded[1], uploaded[0]]
+    assert not set(row_ids(browser)) & set(first_page)
+    # Focus moves to the list's heading, so a keyboard user starts reading the new page.
+    assert browser.switch_to.active_element.get_attribute("id") == "results-heading"
+
+    browser.find_element(By.ID, "newer").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "page-label"), "Page 1"))
+    WebDriverWait(browser, 10).until(lambda d: row_ids(d) == first_page, "page 1 did not come back")
     assert javascript_errors(browser) == []
