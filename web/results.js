@@ -106,7 +106,6 @@ export class ResultsTable {
         const row = this.rowFor(job.id);
         // A partial status (the 202 body) has no dimensions yet: wait for a full one.
         if (!row || !job.original) return;
-        if (job.status === "completed") forgetPreviews(job);
         const focusedClass = row.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
         const replacement = this.row(job);
         row.replaceWith(replacement);

@@ -134,7 +134,8 @@ class Upload {
             this.job = accepted;
             this.owner.byJob.set(accepted.id, this);
             this.card.dataset.jobId = accepted.id;
-            this.setState("queued", "Uploaded; queued for processing.", { announceIt: true });
+            announce(`${this.name}: uploaded.`);
+            // The tracker's first event sets the card's state from the 202 body ("queued").
             this.owner.tracker.update(accepted);
             this.owner.onAccepted(accepted);
         } catch (error) {
@@ -200,6 +201,8 @@ class Upload {
         } else if (job.status === "failed") {
             const reason = job.error?.message ?? "the server gave no reason";
             this.setState("failed", `Failed: ${reason}`, { announceIt: true, actions: [this.dismissButton()] });
+        } else if (job.status === "queued") {
+            this.setState("queued", "Uploaded; waiting in the queue…");
         } else {
             this.setState(job.status, `${statusLabel(job.status)}…`);
         }
