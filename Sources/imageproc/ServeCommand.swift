@@ -31,6 +31,27 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Folder of the browser page (env IMAGEPROC_WEB_ROOT, default ./web when it exists).")
     var webRoot: String?
 
+    @Option(help: "This replica's name in job leases (env IMAGEPROC_REPLICA_ID, default host:port).")
+    var replicaID: String?
+
+    @Option(help: "Seconds a job lease holds without a heartbeat (env IMAGEPROC_LEASE_SECONDS, default 60).")
+    var leaseSeconds: Int?
+
+    @Option(help: "Seconds between sweeps for unheld jobs (env IMAGEPROC_SWEEP_SECONDS, default 5).")
+    var sweepSeconds: Int?
+
+    @Option(help: "Attempts before an interrupted job is failed (env IMAGEPROC_MAX_ATTEMPTS, default 5).")
+    var maxAttempts: Int?
+
+    @Option(help: "Seconds running jobs get to finish on SIGTERM (env IMAGEPROC_SHUTDOWN_GRACE_SECONDS, default 25).")
+    var shutdownGraceSeconds: Int?
+
+    @Option(help: "Queued jobs beyond which uploads get 429 (env IMAGEPROC_MAX_BACKLOG, default 10000).")
+    var maxBacklog: Int?
+
+    @Option(help: "Delete finished jobs after this many days (env IMAGEPROC_RETENTION_DAYS, default: keep).")
+    var retentionDays: Int?
+
     @Option(help: "PostgreSQL URL (env DATABASE_URL; otherwise libpq's PG* variables).")
     var databaseURL: String?
 
@@ -51,13 +72,26 @@ struct ServeCommand: ParsableCommand {
             host: host ?? environment["HOST"] ?? "0.0.0.0", port: try setting(port, "PORT", 8080))
         http.limits.maxBodyBytes = try setting(maxBodyBytes, "IMAGEPROC_MAX_BODY_BYTES", http.limits.maxBodyBytes)
         let defaultWebRoot = FileManager.default.fileExists(atPath: "web/index.html") ? "web" : nil
+        let lease = Duration.seconds(try setting(leaseSeconds, "IMAGEPROC_LEASE_SECONDS", 60))
+        let retention = try setting(retentionDays, "IMAGEPROC_RETENTION_DAYS", 0)
+        let jobs = JobSettings(
+            replicaID: replicaID ?? environment["IMAGEPROC_REPLICA_ID"] ?? JobSettings.defaultReplicaID(port: http.port),
+            leaseDuration: lease, heartbeatInterval: lease / 4,
+            sweepInterval: .seconds(try setting(sweepSeconds, "IMAGEPROC_SWEEP_SECONDS", 5)),
+            maxAttempts: try setting(maxAttempts, "IMAGEPROC_MAX_ATTEMPTS", 5),
+            shutdownGracePeriod: .seconds(try setting(shutdownGraceSeconds, "IMAGEPROC_SHUTDOWN_GRACE_SECONDS", 25)),
+            maxBacklog: try setting(maxBacklog, "IMAGEPROC_MAX_BACKLOG", 10_000),
+            retentionDays: retention > 0 ? retention : nil)
+        guard lease >= .seconds(4), jobs.sweepInterval > .zero, jobs.maxAttempts > 0 else {
+            throw ValidationError("the lease must be at least 4 seconds; sweep interval and attempts positive")
+        }
         let configuration = ServiceConfiguration(
             http: http,
             databaseURL: databaseURL ?? environment["DATABASE_URL"] ?? "",
             workers: try setting(workers, "IMAGEPROC_WORKERS", 4),
             queueCapacity: try setting(queueCapacity, "IMAGEPROC_QUEUE_CAPACITY", 64),
             maxPixels: try setting(maxPixels, "IMAGEPROC_MAX_PIXELS", 100_000_000),
-            webRoot: webRoot ?? environment["IMAGEPROC_WEB_ROOT"] ?? defaultWebRoot)
+            webRoot: webRoot ?? environment["IMAGEPROC_WEB_ROOT"] ?? defaultWebRoot, jobs: jobs)
         guard configuration.workers > 0, configuration.queueCapacity > 0 else {
             throw ValidationError("workers and queue capacity must be positive")
         }

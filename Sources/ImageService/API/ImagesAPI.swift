@@ -14,16 +14,21 @@ public struct ImagesAPI: Sendable {
     let database: PostgresPool
     let queue: WorkQueue
     let kernel: ImageKernel
+    let settings: JobSettings
     let completions: JobCompletionSignal
+    let metrics: JobMetrics
     let logger: Logger
 
     public init(
-        database: PostgresPool, queue: WorkQueue, kernel: ImageKernel, completions: JobCompletionSignal, logger: Logger
+        database: PostgresPool, queue: WorkQueue, kernel: ImageKernel, settings: JobSettings,
+        completions: JobCompletionSignal, metrics: JobMetrics, logger: Logger
     ) {
         self.database = database
         self.queue = queue
         self.kernel = kernel
+        self.settings = settings
         self.completions = completions
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -57,19 +62,51 @@ public struct ImagesAPI: Sendable {
                 message: "the file is neither JPEG nor PNG (decided by its first bytes)")
         }
         let info = try kernel.probe(upload.bytes)
-        guard let reservation = queue.reserve(byteCount: upload.bytes.count) else {
-            throw APIError.unavailable(code: "queue_full", "too many images are waiting; try again shortly", retryAfter: 2)
+        let idempotencyKey = try Self.idempotencyKey(request.head)
+        // With room in memory the job is born held by this replica and goes straight to a worker; without, it is
+        // stored for whichever replica sweeps first, unless the backlog is already at its limit.
+        let reservation = queue.reserve(byteCount: upload.bytes.count)
+        let lease = reservation != nil ? JobLease(owner: settings.replicaID, duration: settings.leaseDuration) : nil
+        if lease == nil, metrics.backlogQueued.value >= settings.maxBacklog {
+            throw APIError(
+                status: .tooManyRequests, code: "backlog_full", message: "too many images are waiting; try again later",
+                headers: ["Retry-After": "30"])
         }
         let job = NewJob(
             original: upload.bytes, originalInfo: info, options: options, filename: upload.filename,
-            metadata: upload.metadata)
-        let record = try await withDatabase { try JobStore(connection: $0).insert(job) }
-        reservation.fill(with: PendingJob(id: record.id, options: options, original: job.original))
-        let view = JobView(record)
-        return .json(
-            .accepted,
-            UploadAccepted(id: view.id.uuidString.lowercased(), status: record.status, links: view.links),
-            headers: ["Location": view.links.`self`])
+            metadata: upload.metadata, idempotencyKey: idempotencyKey)
+        let outcome = try await withDatabase { connection in
+            let outcome = try JobStore(connection: connection).insert(job, lease: lease)
+            if lease == nil, case .created = outcome { try connection.notify(JobSettings.channel) }
+            return outcome
+        }
+        switch outcome {
+        case .created(let record):
+            if let reservation = consume reservation {
+                reservation.fill(with: PendingJob(id: record.id, options: options, original: job.original))
+            }
+            let view = JobView(record)
+            return .json(
+                .accepted,
+                UploadAccepted(id: view.id.uuidString.lowercased(), status: record.status, links: view.links),
+                headers: ["Location": view.links.`self`])
+        case .existing(let record):
+            return .json(.ok, JobView(record), headers: ["Location": JobView(record).links.`self`])
+        case .keyReused:
+            throw APIError(
+                status: .unprocessableContent, code: "idempotency_key_reused",
+                message: "this Idempotency-Key was used for a different upload in the last 24 hours")
+        }
+    }
+
+    /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent.
+    private static func idempotencyKey(_ head: HTTPRequestHead) throws(APIError) -> String? {
+        guard let key = head.headers["Idempotency-Key"] else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw .badRequest(
+                code: "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters")
+        }
+        return key
     }
 
     private struct UploadAccepted: Encodable {

@@ -68,10 +68,12 @@ public struct NewJob: Sendable {
     public var options: ProcessingOptions
     public var filename: String?
     public var metadata: String?
+    /// The client's `Idempotency-Key`: the same key within 24 hours returns the first job instead of a new one.
+    public var idempotencyKey: String?
 
     public init(
         id: UUID = UUID(), original: [UInt8], originalInfo: ImageInfo, options: ProcessingOptions,
-        filename: String?, metadata: String?
+        filename: String?, metadata: String?, idempotencyKey: String? = nil
     ) {
         self.id = id
         self.original = original
@@ -79,6 +81,7 @@ public struct NewJob: Sendable {
         self.options = options
         self.filename = filename
         self.metadata = metadata
+        self.idempotencyKey = idempotencyKey
     }
 }
 

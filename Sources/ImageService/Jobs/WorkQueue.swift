@@ -42,6 +42,19 @@ public final class WorkQueue: @unchecked Sendable {
         return WorkQueueReservation(queue: self, byteCount: byteCount)
     }
 
+    /// Adds a job if there is room for it now (the sweep's path, which has the job before it can know its size).
+    public func enqueueIfRoom(_ job: PendingJob) -> Bool {
+        reserve(byteCount: job.original.count)?.fill(with: job) ?? false
+    }
+
+    /// How many more jobs the queue would take now, byte capacity aside.
+    public var freeSlots: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .running(_, _, let count, _) = state else { return 0 }
+        return capacity - count
+    }
+
     /// Blocks until a job is available and returns it, or returns nil once the queue is shut down.
     public func next() -> PendingJob? {
         condition.lock()

@@ -6,28 +6,36 @@ import Synchronization
 /// The fixed pool of worker threads that turn queued jobs into results.
 ///
 /// Each worker owns one PostgreSQL connection and runs the C kernel on its own thread, never on the HTTP event loop
-/// or Swift's cooperative pool. A kernel error fails the job, not the worker; a lost database connection is retried
-/// with backoff until the result is written or the pool stops.
+/// or Swift's cooperative pool. A job arrives held by this replica (its lease); the worker starts an attempt, runs
+/// the kernel and writes the result guarded by that attempt, so a worker that lost its lease cannot overwrite a
+/// newer attempt. A corrupt image fails the job; a lack of memory hands it back to be retried later; a lost
+/// database connection is retried with backoff, the result kept in memory, until it is written or the pool stops.
 public final class WorkerPool: Sendable {
     private let count: Int
     private let queue: WorkQueue
     private let conninfo: String
     private let kernel: ImageKernel
+    private let settings: JobSettings
     private let completions: JobCompletionSignal
+    private let metrics: JobMetrics
     private let logger: Logger
-    private let stopping = StopFlag()
+    private let stopping = Atomic(false)
     private let finished = DispatchGroup()
+    /// The job each worker is running, by worker index: what shutdown hands back if the grace period runs out.
+    private let running = Mutex<[Int: UUID]>([:])
 
     public init(
-        count: Int, queue: WorkQueue, conninfo: String, kernel: ImageKernel,
-        completions: JobCompletionSignal, logger: Logger
+        count: Int, queue: WorkQueue, conninfo: String, kernel: ImageKernel, settings: JobSettings,
+        completions: JobCompletionSignal, metrics: JobMetrics, logger: Logger
     ) {
         precondition(count > 0, "a worker pool needs at least one worker")
         self.count = count
         self.queue = queue
         self.conninfo = conninfo
         self.kernel = kernel
+        self.settings = settings
         self.completions = completions
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -45,13 +53,18 @@ public final class WorkerPool: Sendable {
         }
     }
 
-    /// Stops taking new jobs and waits for the running ones to finish. Jobs still in the queue stay `queued` in the
-    /// database and are picked up at the next start.
-    public func stop() {
-        stopping.set()
-        queue.shutdown()
-        finished.wait()
+    /// Stops taking jobs and gives the running ones until `deadline` to finish. Returns the jobs that were never
+    /// started and those still running at the deadline: the caller hands them back to the queue in the database.
+    public func stop(deadline: ContinuousClock.Instant) -> [UUID] {
+        let unstarted = queue.shutdown().map(\.id)
+        let remaining = deadline - .now
+        let waited = finished.wait(timeout: .now() + .milliseconds(Int(max(remaining, .zero).milliseconds)))
+        stopping.store(true, ordering: .releasing)
+        let unfinished = waited == .success ? [] : running.withLock { Array($0.values) }
+        return unstarted + unfinished
     }
+
+    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     /// One worker thread's state: its connection, reopened after a failure.
     private struct Worker {
@@ -67,53 +80,91 @@ public final class WorkerPool: Sendable {
             self.logger[metadataKey: "worker"] = "\(index)"
         }
 
+        var lease: JobLease { JobLease(owner: pool.settings.replicaID, duration: pool.settings.leaseDuration) }
+
         mutating func run() {
             while let job = pool.queue.next() {
+                pool.running.withLock { $0[index] = job.id }
+                pool.metrics.busyWorkers.add(1, ordering: .relaxed)
                 process(job)
+                pool.metrics.busyWorkers.subtract(1, ordering: .relaxed)
+                _ = pool.running.withLock { $0.removeValue(forKey: index) }
             }
         }
 
         private mutating func process(_ job: PendingJob) {
             var logger = self.logger
             logger[metadataKey: "job.id"] = "\(job.id.uuidString.lowercased())"
-            guard let claimed = withStore({ try $0.markProcessing(id: job.id) }), claimed else {
-                logger.debug("job no longer pending, skipped")
+            let lease = self.lease
+            guard let started = withStore({ try $0.start(id: job.id, lease: lease) }) else { return }
+            guard let attempt = started else {
+                logger.debug("job no longer held here, skipped")
                 return
             }
-            let started = ContinuousClock.now
+            if attempt.number > pool.settings.maxAttempts {
+                let failure = JobFailure(
+                    code: "too_many_attempts",
+                    message: "the job was interrupted \(attempt.number - 1) times and was given up")
+                finish(attempt, completed: false, logger: logger) { try $0.fail(attempt, failure: failure) }
+                return
+            }
+            let clock = ContinuousClock.now
             let kernel = pool.kernel
             switch Result(catching: { () throws(ImageError) in try kernel.process(job.original, options: job.options) }) {
             case .success(let result):
-                guard withStore({ try $0.complete(id: job.id, result: result) }) != nil else { return }
-                logger.info(
-                    "job completed",
-                    metadata: [
-                        "job.duration_ms": "\((ContinuousClock.now - started).milliseconds)",
-                        "job.output_bytes": "\(result.bytes.count)",
-                    ])
+                logger[metadataKey: "job.duration_ms"] = "\((ContinuousClock.now - clock).milliseconds)"
+                logger[metadataKey: "job.output_bytes"] = "\(result.bytes.count)"
+                finish(attempt, completed: true, logger: logger) { try $0.complete(attempt, result: result) }
+            case .failure(let error) where error.code == .outOfMemory:
+                // Not the image's fault: try again later, when memory may be free.
+                let delay = Duration.seconds(min(1 << min(attempt.number, 8), 300))
+                if withStore({ try $0.release(id: job.id, owner: lease.owner, retryAfter: delay) }) != nil {
+                    pool.metrics.retried.increment()
+                    logger.warning("job handed back for a retry", metadata: ["job.error": "\(error.code.rawValue)"])
+                }
             case .failure(let error):
+                logger[metadataKey: "job.error"] = "\(error.code.rawValue)"
                 let failure = JobFailure(code: error.code.rawValue, message: error.message)
-                guard withStore({ try $0.fail(id: job.id, failure: failure) }) != nil else { return }
-                logger.info("job failed", metadata: ["job.error": "\(error.code.rawValue)"])
+                finish(attempt, completed: false, logger: logger) { try $0.fail(attempt, failure: failure) }
             }
-            pool.completions.jobFinished(job.id)
+        }
+
+        /// Writes a terminal status; wakes long-polls when it took, counts a lost lease when it did not.
+        private mutating func finish(
+            _ attempt: JobAttempt, completed: Bool, logger: Logger, _ write: (JobStore) throws -> Bool
+        ) {
+            guard let written = withStore(write) else { return }
+            guard written else {
+                pool.metrics.leaseLost.increment()
+                logger.warning("result discarded: the job was taken over by another replica")
+                return
+            }
+            if completed { pool.metrics.completed.increment() } else { pool.metrics.failed.increment() }
+            logger.info(completed ? "job completed" : "job failed")
+            pool.completions.jobFinished(attempt.id)
         }
 
         /// Runs `body` on this worker's store, reconnecting with backoff while the database is unreachable.
         /// Returns nil when the pool stops first or the statement itself is rejected.
         private mutating func withStore<T>(_ body: (JobStore) throws -> T) -> T? {
             var backoff = RetryBackoff(initial: .milliseconds(100), maximum: .seconds(5))
-            while !pool.stopping.isSet {
+            var failures = 0
+            while !pool.isStopping {
                 do {
                     let connection = try self.connection ?? PostgresConnection(pool.conninfo)
                     self.connection = connection
                     return try body(JobStore(connection: connection))
                 } catch let error as PostgresError where error.isConnectionError {
                     connection = nil
+                    pool.metrics.databaseErrors.increment()
+                    failures += 1
                     let delay = backoff.next()
-                    logger.warning(
-                        "database unavailable, retrying",
-                        metadata: ["retry.delay_ms": "\(delay.milliseconds)", "error": "\(error)"])
+                    // The first failure and then every tenth: an outage must not flood the log.
+                    if failures % 10 == 1 {
+                        logger.warning(
+                            "database unavailable, retrying",
+                            metadata: ["retry.delay_ms": "\(delay.milliseconds)", "error": "\(error)"])
+                    }
                     Thread.sleep(forTimeInterval: Double(delay.milliseconds) / 1000)
                 } catch {
                     logger.error("database statement failed", metadata: ["error": "\(String(reflecting: error))"])
@@ -123,14 +174,6 @@ public final class WorkerPool: Sendable {
             return nil
         }
     }
-}
-
-/// A one-way flag set by `stop()` and read by the workers between retries.
-private final class StopFlag: Sendable {
-    private let value = Atomic(false)
-
-    var isSet: Bool { value.load(ordering: .acquiring) }
-    func set() { value.store(true, ordering: .releasing) }
 }
 
 extension Duration {

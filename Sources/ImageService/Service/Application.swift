@@ -1,14 +1,17 @@
 import Foundation
 import Logging
 
-/// The running service: schema migration, the recovery of unfinished jobs, the worker pool and the HTTP server,
-/// started and stopped in the right order.
+/// The running service: schema migration, the worker pool, the sweeper that shares the durable queue with other
+/// replicas, and the HTTP server, started and stopped in the right order.
 public final class Application: Sendable {
     public let configuration: ServiceConfiguration
+    /// The queue's counters and gauges.
+    public let metrics = JobMetrics()
     private let logger: Logger
     private let database: PostgresPool
     private let queue: WorkQueue
     private let workers: WorkerPool
+    private let sweeper: JobSweeper
     private let server: HTTPServer
 
     public init(configuration: ServiceConfiguration, logger: Logger) throws {
@@ -20,50 +23,60 @@ public final class Application: Sendable {
         queue = WorkQueue(capacity: configuration.queueCapacity, byteCapacity: configuration.queueByteCapacity)
         workers = WorkerPool(
             count: configuration.workers, queue: queue, conninfo: configuration.databaseURL, kernel: kernel,
-            completions: completions, logger: logger)
+            settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger)
+        sweeper = JobSweeper(
+            queue: queue, conninfo: configuration.databaseURL, settings: configuration.jobs, metrics: metrics,
+            logger: logger)
         var router = Router(logger: logger)
-        ImagesAPI(database: database, queue: queue, kernel: kernel, completions: completions, logger: logger)
-            .register(on: &router)
+        ImagesAPI(
+            database: database, queue: queue, kernel: kernel, settings: configuration.jobs, completions: completions,
+            metrics: metrics, logger: logger
+        ).register(on: &router)
         if let webRoot = configuration.webRoot {
             StaticFiles(root: webRoot).register(on: &router)
         }
         server = try HTTPServer(configuration: configuration.http, responder: router, logger: logger)
     }
 
-    /// Migrates the schema, starts the workers, queues the jobs a previous run left unfinished, and starts serving.
-    /// Returns the port it listens on.
+    /// Migrates the schema, starts the workers and the sweeper (which first takes back what this replica's previous
+    /// run left unfinished), and starts serving. Returns the port it listens on.
     @discardableResult
     public func start() throws -> Int {
-        let connection = try PostgresConnection(configuration.databaseURL)
-        let applied = try Migrations.run(on: connection)
+        let applied = try Migrations.run(on: try PostgresConnection(configuration.databaseURL))
         if !applied.isEmpty {
             logger.info("schema migrated", metadata: ["db.migrations": "\(applied)"])
         }
         workers.start()
-        try recoverUnfinishedJobs(using: connection)
-        return try server.start()
+        sweeper.start()
+        let port = try server.start()
+        logger.info("started", metadata: ["replica": "\(configuration.jobs.replicaID)"])
+        return port
     }
 
-    /// Stops serving (requests in flight finish), then stops the workers after their current job. Jobs still queued
-    /// stay `queued` in the database for the next start.
+    /// Graceful shutdown: stops accepting and finishes the requests in flight, lets running jobs finish within the
+    /// grace period, hands every job not finished back to the queue (`queued`, no lease) so another replica takes it
+    /// at once, and closes everything.
     public func shutdown() {
-        server.shutdown()
-        workers.stop()
+        let deadline = ContinuousClock.now + configuration.jobs.shutdownGracePeriod
+        sweeper.stopClaiming()
+        server.shutdown(timeout: configuration.jobs.shutdownGracePeriod)
+        let unfinished = workers.stop(deadline: deadline)
+        sweeper.stop()
+        handBack(unfinished)
         database.shutdown()
-        logger.info("stopped")
+        logger.info("stopped", metadata: ["jobs.handed_back": "\(unfinished.count)"])
     }
 
-    /// Re-enqueues the jobs a previous run accepted but did not finish (`queued`, or `processing` when it stopped).
-    private func recoverUnfinishedJobs(using connection: PostgresConnection) throws {
-        let pending = try JobStore(connection: connection).unfinishedJobs(limit: configuration.queueCapacity)
-        var recovered = 0
-        for job in pending {
-            guard let reservation = queue.reserve(byteCount: job.original.count) else { break }
-            reservation.fill(with: job)
-            recovered += 1
-        }
-        if recovered > 0 {
-            logger.info("unfinished jobs queued again", metadata: ["jobs.recovered": "\(recovered)"])
+    private func handBack(_ jobs: [UUID]) {
+        guard !jobs.isEmpty else { return }
+        do {
+            let connection = try PostgresConnection(configuration.databaseURL)
+            let store = JobStore(connection: connection)
+            for id in jobs { try store.release(id: id, owner: configuration.jobs.replicaID) }
+            try connection.notify(JobSettings.channel)
+        } catch {
+            // The leases run out by themselves and another replica takes the jobs then.
+            logger.warning("jobs not handed back; their leases will expire", metadata: ["error": "\(error)"])
         }
     }
 }

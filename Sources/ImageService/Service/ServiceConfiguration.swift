@@ -16,11 +16,13 @@ public struct ServiceConfiguration: Sendable {
     public var maxPixels: Int
     /// Folder of the browser page's files; nil serves no page.
     public var webRoot: String?
+    /// Leases, sweeps, retries, shutdown grace, backlog and retention of the durable queue.
+    public var jobs: JobSettings
 
     public init(
         http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "", workers: Int = 4,
         databasePoolSize: Int = 8, queueCapacity: Int = 64, queueByteCapacity: Int = 512 * 1024 * 1024,
-        maxPixels: Int = 100_000_000, webRoot: String? = nil
+        maxPixels: Int = 100_000_000, webRoot: String? = nil, jobs: JobSettings = JobSettings()
     ) {
         self.http = http
         self.databaseURL = databaseURL
@@ -30,5 +32,6 @@ public struct ServiceConfiguration: Sendable {
         self.queueByteCapacity = queueByteCapacity
         self.maxPixels = maxPixels
         self.webRoot = webRoot
+        self.jobs = jobs
     }
 }

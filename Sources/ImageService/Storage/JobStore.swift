@@ -16,24 +16,60 @@ public struct JobStore {
         self.connection = connection
     }
 
-    /// Stores a new job as `queued` and returns it as stored (with the server's upload time). A duplicate id throws
-    /// a `uniqueViolation` error; metadata that is not JSON an `invalidTextRepresentation` one.
-    public func insert(_ job: NewJob) throws(PostgresError) -> JobRecord {
+    /// Stores a new job as `queued` and returns it as stored (with the server's upload time). With `lease`, the job
+    /// is born held by that replica (it sits in the replica's memory queue); without, any replica's sweep may take it.
+    ///
+    /// With an idempotency key already used within 24 hours, nothing is stored: the first job comes back as
+    /// `.existing`, or `.keyReused` when it was made from a different upload or parameters. A duplicate id throws a
+    /// `uniqueViolation` error; metadata that is not JSON an `invalidTextRepresentation` one.
+    public func insert(_ job: NewJob, lease: JobLease? = nil) throws(PostgresError) -> InsertOutcome {
+        if let key = job.idempotencyKey {
+            // A key older than its 24 hours is free again: forget it on the old row.
+            try connection.query(
+                """
+                UPDATE processed_images SET idempotency_key = NULL
+                WHERE idempotency_key = $1 AND uploaded_at < now() - interval '24 hours'
+                """, [key])
+        }
         let result = try connection.query(
             """
             INSERT INTO processed_images (
                 id, status, operations, width, height, fit, output_format, quality, filename, metadata,
-                original_data, original_format, original_width, original_height, original_bytes)
-            VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
+                original_data, original_format, original_width, original_height, original_bytes,
+                locked_by, lease_expires_at, idempotency_key, request_fingerprint)
+            VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14,
+                $15, now() + $16 * interval '1 millisecond', $17,
+                CASE WHEN $17::text IS NULL THEN NULL ELSE md5($10 || convert_to($18, 'UTF8')) END)
+            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING \(Self.recordColumns)
             """,
             [
                 job.id, Self.operationsText(job.options.operations), job.options.width, job.options.height,
                 job.options.fit.rawValue, job.options.format.rawValue, job.options.quality, job.filename, job.metadata,
                 job.original, job.originalInfo.format.rawValue, job.originalInfo.width, job.originalInfo.height,
-                job.original.count,
+                job.original.count, lease?.owner, lease.map { Int($0.duration.milliseconds) }, job.idempotencyKey,
+                Self.fingerprintText(job.options),
             ])
-        return try Self.record(result, 0)
+        if result.rowCount == 1 { return .created(try Self.record(result, 0)) }
+        // The key is taken: by the same request (a retry) or by another one.
+        let existing = try connection.query(
+            """
+            SELECT \(Self.recordColumns), request_fingerprint = md5($2 || convert_to($3, 'UTF8')) AS same_request
+            FROM processed_images WHERE idempotency_key = $1
+            """, [job.idempotencyKey, job.original, Self.fingerprintText(job.options)])
+        guard existing.rowCount == 1 else {
+            // Deleted between the two statements: the key is free, so try once more.
+            return try insert(job, lease: lease)
+        }
+        return try existing.bool(0, "same_request") == true ? .existing(try Self.record(existing, 0)) : .keyReused
+    }
+
+    /// Everything about a request besides its bytes that makes it a different job.
+    private static func fingerprintText(_ options: ProcessingOptions) -> String {
+        [
+            operationsText(options.operations), options.width.map(String.init) ?? "", options.height.map(String.init) ?? "",
+            options.fit.rawValue, options.format.rawValue, String(options.quality),
+        ].joined(separator: ";")
     }
 
     public func find(id: UUID) throws(PostgresError) -> JobRecord? {
@@ -88,57 +124,35 @@ public struct JobStore {
             """, id)
     }
 
-    /// Moves a `queued` (or, when a job is retried, `processing`) job to `processing` and counts the attempt.
-    /// False if the job is gone or already finished: the worker should drop it.
-    public func markProcessing(id: UUID) throws(PostgresError) -> Bool {
-        try connection.query(
-            """
-            UPDATE processed_images SET status = 'processing', attempts = attempts + 1, updated_at = now()
-            WHERE id = $1 AND status IN ('queued', 'processing')
-            """, [id]
-        ).affectedRows == 1
-    }
-
-    /// Stores the result and marks the job `completed`, in one statement. False if the job is gone or finished.
+    /// Stores the result and marks the job `completed`, in one statement, if `attempt` still holds the job: a late
+    /// worker whose lease was taken over cannot overwrite a newer attempt. False otherwise.
     @discardableResult
-    public func complete(id: UUID, result: ProcessedImage) throws(PostgresError) -> Bool {
+    public func complete(_ attempt: JobAttempt, result: ProcessedImage) throws(PostgresError) -> Bool {
         try connection.query(
             """
-            UPDATE processed_images SET status = 'completed', processed_data = $2, processed_format = $3,
-                processed_width = $4, processed_height = $5, processed_bytes = $6,
-                error_code = NULL, error_message = NULL, processed_at = now(), updated_at = now()
-            WHERE id = $1 AND status IN ('queued', 'processing')
+            UPDATE processed_images SET status = 'completed', processed_data = $4, processed_format = $5,
+                processed_width = $6, processed_height = $7, processed_bytes = $8,
+                error_code = NULL, error_message = NULL, processed_at = now(), updated_at = now(),
+                locked_by = NULL, lease_expires_at = NULL
+            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'processing'
             """,
-            [id, result.bytes, result.info.format.rawValue, result.info.width, result.info.height, result.bytes.count]
+            [
+                attempt.id, attempt.owner, attempt.number, result.bytes, result.info.format.rawValue,
+                result.info.width, result.info.height, result.bytes.count,
+            ]
         ).affectedRows == 1
     }
 
-    /// Marks the job `failed` with why. False if the job is gone or finished.
+    /// Marks the job `failed` with why, if `attempt` still holds it. False otherwise.
     @discardableResult
-    public func fail(id: UUID, failure: JobFailure) throws(PostgresError) -> Bool {
+    public func fail(_ attempt: JobAttempt, failure: JobFailure) throws(PostgresError) -> Bool {
         try connection.query(
             """
-            UPDATE processed_images SET status = 'failed', error_code = $2, error_message = $3,
-                processed_at = now(), updated_at = now()
-            WHERE id = $1 AND status IN ('queued', 'processing')
-            """, [id, failure.code, failure.message]
+            UPDATE processed_images SET status = 'failed', error_code = $4, error_message = $5,
+                processed_at = now(), updated_at = now(), locked_by = NULL, lease_expires_at = NULL
+            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'processing'
+            """, [attempt.id, attempt.owner, attempt.number, failure.code, failure.message]
         ).affectedRows == 1
-    }
-
-    /// Up to `limit` jobs still `queued` or `processing` (interrupted by a stop), oldest first, with their original
-    /// bytes: what start-up puts back on the queue.
-    public func unfinishedJobs(limit: Int) throws(PostgresError) -> [PendingJob] {
-        let result = try connection.query(
-            """
-            SELECT id, operations, width, height, fit, output_format, quality, original_data
-            FROM processed_images WHERE status IN ('queued', 'processing') ORDER BY uploaded_at LIMIT $1
-            """, [limit])
-        return try (0..<result.rowCount).map { row throws(PostgresError) in
-            PendingJob(
-                id: try Self.required(result.uuid(row, "id"), "id"),
-                options: try Self.options(result, row),
-                original: try Self.required(result.bytes(row, "original_data"), "original_data"))
-        }
     }
 
     private func image(_ sql: String, _ id: UUID) throws(PostgresError) -> StoredImage? {

@@ -1,7 +1,6 @@
 /// The schema of the service's database and the code that brings a database up to it at start-up.
 ///
-/// To change the schema, append a ``Migration`` with the next version to ``all`` (for example version 2 adding
-/// `locked_by TEXT` and `lease_expires_at TIMESTAMPTZ` to `processed_images`); never edit one that has shipped.
+/// To change the schema, append a ``Migration`` with the next version to ``all``; never edit one that has shipped.
 public enum Migrations {
     /// Every migration, oldest first.
     public static let all: [Migration] = [
@@ -53,7 +52,46 @@ public enum Migrations {
                 """,
                 // The list is keyset-paginated on (uploaded_at, id), newest first.
                 "CREATE INDEX processed_images_list_idx ON processed_images (uploaded_at DESC, id DESC)",
-            ])
+            ]),
+        Migration(
+            version: 2, name: "leases, retries and idempotency keys",
+            statements: [
+                // A lease says which replica holds the job (queued in its memory or processing) and until when;
+                // `next_attempt_at` delays a retry; the idempotency key and the fingerprint of what was sent with
+                // it make a repeated upload return the first job.
+                """
+                ALTER TABLE processed_images
+                    ADD COLUMN locked_by TEXT,
+                    ADD COLUMN lease_expires_at TIMESTAMPTZ,
+                    ADD COLUMN next_attempt_at TIMESTAMPTZ,
+                    ADD COLUMN idempotency_key TEXT,
+                    ADD COLUMN request_fingerprint TEXT
+                """,
+                "DROP INDEX processed_images_unfinished_idx",
+                // What a sweep scans: unfinished jobs, oldest first. Partial, so finished rows never enter it.
+                """
+                CREATE INDEX processed_images_claimable_idx ON processed_images (uploaded_at)
+                    WHERE status IN ('queued', 'processing')
+                """,
+                """
+                CREATE UNIQUE INDEX processed_images_idempotency_key_idx ON processed_images (idempotency_key)
+                    WHERE idempotency_key IS NOT NULL
+                """,
+                // Retention deletes finished jobs by age.
+                """
+                CREATE INDEX processed_images_finished_idx ON processed_images (processed_at)
+                    WHERE status IN ('completed', 'failed')
+                """,
+                // A queue churns rows: vacuum sooner than the defaults, and leave room on each page so status
+                // updates stay HOT (no index writes).
+                """
+                ALTER TABLE processed_images SET (
+                    fillfactor = 80,
+                    autovacuum_vacuum_scale_factor = 0.02,
+                    autovacuum_analyze_scale_factor = 0.05
+                )
+                """,
+            ]),
     ]
 
     /// The `pg_advisory_xact_lock` key that serialises migrations across instances ("imagepro" in ASCII).

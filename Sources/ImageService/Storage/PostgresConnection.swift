@@ -26,7 +26,7 @@ public final class PostgresConnection {
         case lost
     }
 
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     private var transactionState = TransactionState.none
 
     /// Opens a connection. `conninfo` is a `postgresql://` URL or `key=value` string; empty uses the standard `PG*`

@@ -7,28 +7,53 @@ import Testing
 /// The service as a whole: what survives a restart, and what a client sees when the database is gone.
 @Suite struct ApplicationTests {
     @Test func aRestartFinishesJobsThePreviousRunLeftQueuedOrProcessing() async throws {
-        // A first run accepts two uploads and dies: one still queued, one half-way through processing.
-        let first = try TestService { $0.workers = 1 }
+        // A first run of replica "r1" accepted three uploads and died: one it never held (its queue was full), one
+        // held in its memory queue, one half-way through processing.
+        let first = try TestService { $0.jobs.replicaID = "r1" }
         first.stop()
         let store = JobStore(connection: try first.connect())
         let png = TestImages.colorfulPNG(width: 120, height: 80)
         let info = ImageInfo(format: .png, width: 120, height: 80)
         let options = ProcessingOptions(operations: [.grayscale])
-        let queued = try store.insert(NewJob(original: png, originalInfo: info, options: options, filename: nil, metadata: nil))
-        let interrupted = try store.insert(
-            NewJob(original: png, originalInfo: info, options: options, filename: nil, metadata: nil))
-        #expect(try store.markProcessing(id: interrupted.id))
+        let held = JobLease(owner: "r1", duration: .seconds(600))
+        func job() -> NewJob { NewJob(original: png, originalInfo: info, options: options, filename: nil, metadata: nil) }
+        let unheld = try store.insert(job()).created()
+        let queued = try store.insert(job(), lease: held).created()
+        let interrupted = try store.insert(job(), lease: held).created()
+        #expect(try store.start(id: interrupted.id, lease: held) != nil)
 
-        let second = try TestService(schema: first.schema)
+        // The same replica starts again: it takes its own jobs back at once, not after their ten-minute lease.
+        let second = try TestService(schema: first.schema) { $0.jobs.replicaID = "r1" }
         defer { try? second.dropSchema() }
         try await blocking {
             let client = try second.client()
-            for id in [queued.id, interrupted.id] {
-                let status = try client.request("GET", "/api/images/\(id.uuidString.lowercased())?wait=15").json()
+            for record in [unheld, queued, interrupted] {
+                let status = try client.request("GET", "/api/images/\(record.id.uuidString.lowercased())?wait=15").json()
                 #expect(status["status"] as? String == "completed")
             }
         }
         #expect(try store.find(id: interrupted.id)?.attempts == 2)
+        #expect(try store.find(id: queued.id)?.attempts == 1)
+    }
+
+    @Test func anotherReplicaTakesOverJobsWhoseLeaseRanOut() async throws {
+        let service = try TestService()
+        defer { try? service.dropSchema() }
+        let store = JobStore(connection: try service.connect())
+        let png = TestImages.colorfulPNG(width: 40, height: 40)
+        let dead = JobLease(owner: "dead-replica", duration: .milliseconds(1))
+        let record = try store.insert(
+            NewJob(
+                original: png, originalInfo: ImageInfo(format: .png, width: 40, height: 40),
+                options: ProcessingOptions(), filename: nil, metadata: nil),
+            lease: dead
+        ).created()
+        #expect(try store.start(id: record.id, lease: dead) != nil)
+        try await blocking {
+            let status = try service.client().request("GET", "/api/images/\(record.id.uuidString.lowercased())?wait=15")
+            #expect(try status.json()["status"] as? String == "completed")
+        }
+        #expect(service.application.metrics.recovered.value == 1)
     }
 
     @Test func anUnreachableDatabaseAnswers503WithRetryAfter() async throws {
@@ -38,7 +63,8 @@ import Testing
         let queue = WorkQueue(capacity: 4, byteCapacity: 1 << 20)
         var router = Router(logger: logger)
         ImagesAPI(
-            database: database, queue: queue, kernel: ImageKernel(), completions: JobCompletionSignal(), logger: logger
+            database: database, queue: queue, kernel: ImageKernel(), settings: JobSettings(),
+            completions: JobCompletionSignal(), metrics: JobMetrics(), logger: logger
         ).register(on: &router)
         let server = try HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), responder: router, logger: logger)

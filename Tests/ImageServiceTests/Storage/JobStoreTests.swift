@@ -6,6 +6,8 @@ import Testing
 /// Each test works on jobs with fresh ids and deletes them, so it can share the database with other suites.
 @Suite(.timeLimit(.minutes(1))) struct JobStoreTests {
     let store: JobStore
+    /// The jobs of these tests are born held by this test "replica", as a replica's own uploads are.
+    let lease = JobLease(owner: "test-\(UUID())", duration: .seconds(60))
 
     init() throws {
         store = JobStore(connection: try TestDatabase.migrated())
@@ -23,7 +25,7 @@ import Testing
 
     /// Inserts `job`, runs `body`, then deletes it whatever happened.
     private func withJob(_ job: NewJob, _ body: (JobRecord) throws -> Void) throws {
-        let record = try store.insert(job)
+        let record = try store.insert(job, lease: lease).created()
         defer { _ = try? store.delete(id: job.id) }
         try body(record)
     }
@@ -72,13 +74,14 @@ import Testing
         let job = newJob()
         try withJob(job) { _ in
             #expect(try store.processedImage(id: job.id) == nil)
-            #expect(try store.markProcessing(id: job.id))
+            let attempt = try #require(try store.start(id: job.id, lease: lease))
+            #expect(attempt.number == 1)
             #expect(try store.find(id: job.id)?.status == .processing)
             #expect(try store.find(id: job.id)?.attempts == 1)
 
             let output = TestDatabase.randomBytes(2 * 1024 * 1024 + 3)
             let result = ProcessedImage(bytes: output, info: ImageInfo(format: .png, width: 320, height: 240))
-            #expect(try store.complete(id: job.id, result: result))
+            #expect(try store.complete(attempt, result: result))
 
             let record = try #require(try store.find(id: job.id))
             #expect(record.status == .completed)
@@ -88,52 +91,54 @@ import Testing
             #expect(try store.processedImage(id: job.id) == StoredImage(bytes: output, format: .png))
             #expect(try store.originalImage(id: job.id)?.bytes == job.original)
 
-            // Finished jobs do not move again.
-            #expect(try !store.markProcessing(id: job.id))
-            #expect(try !store.complete(id: job.id, result: result))
-            #expect(try !store.fail(id: job.id, failure: JobFailure(code: "late", message: "too late")))
+            // Finished jobs do not move again, and writing the same result twice changes nothing.
+            #expect(try store.start(id: job.id, lease: lease) == nil)
+            #expect(try !store.complete(attempt, result: result))
+            #expect(try !store.fail(attempt, failure: JobFailure(code: "late", message: "too late")))
             #expect(try store.find(id: job.id)?.status == .completed)
-        }
-    }
-
-    @Test func countsEveryAttemptAtProcessing() throws {
-        let job = newJob()
-        try withJob(job) { _ in
-            let first = try store.markProcessing(id: job.id)
-            let second = try store.markProcessing(id: job.id)
-            #expect(first && second)
-            #expect(try store.find(id: job.id)?.attempts == 2)
         }
     }
 
     @Test func recordsAFailure() throws {
         let job = newJob()
         try withJob(job) { _ in
-            #expect(try store.markProcessing(id: job.id))
+            let attempt = try #require(try store.start(id: job.id, lease: lease))
             let failure = JobFailure(code: "decode_failed", message: "the JPEG data is truncated")
-            #expect(try store.fail(id: job.id, failure: failure))
+            #expect(try store.fail(attempt, failure: failure))
             let record = try #require(try store.find(id: job.id))
             #expect(record.status == .failed)
             #expect(record.failure == failure)
             #expect(record.processedAt != nil)
             #expect(record.processed == nil)
             #expect(try store.processedImage(id: job.id) == nil)
-            #expect(try !store.markProcessing(id: job.id))
+            #expect(try store.start(id: job.id, lease: lease) == nil)
+        }
+    }
+
+    @Test func onlyTheLeaseHolderStartsAJob() throws {
+        let job = newJob()
+        try withJob(job) { _ in
+            let stranger = JobLease(owner: "someone-else", duration: .seconds(60))
+            let strangerAttempt = try store.start(id: job.id, lease: stranger)
+            let holderAttempt = try store.start(id: job.id, lease: lease)
+            #expect(strangerAttempt == nil)
+            #expect(holderAttempt != nil)
         }
     }
 
     @Test func transitionsOfAMissingJobReportFalse() throws {
         let id = UUID()
         let result = ProcessedImage(bytes: [1], info: ImageInfo(format: .png, width: 1, height: 1))
-        #expect(try !store.markProcessing(id: id))
-        #expect(try !store.complete(id: id, result: result))
-        #expect(try !store.fail(id: id, failure: JobFailure(code: "x", message: "y")))
+        let attempt = JobAttempt(id: id, owner: lease.owner, number: 1)
+        #expect(try store.start(id: id, lease: lease) == nil)
+        #expect(try !store.complete(attempt, result: result))
+        #expect(try !store.fail(attempt, failure: JobFailure(code: "x", message: "y")))
         #expect(try store.originalImage(id: id) == nil)
     }
 
     @Test func deleteRemovesTheJobOnce() throws {
         let job = newJob()
-        _ = try store.insert(job)
+        _ = try store.insert(job).created()
         #expect(try store.delete(id: job.id))
         #expect(try store.find(id: job.id) == nil)
         #expect(try store.originalImage(id: job.id) == nil)
@@ -160,7 +165,7 @@ import Testing
             for job in jobs { _ = try? store.delete(id: job.id) }
         }
         for job in jobs {
-            inserted.append(try store.insert(job))
+            inserted.append(try store.insert(job).created())
         }
         let mine = Set(jobs.map(\.id))
         var seen: [JobRecord] = []
@@ -202,24 +207,5 @@ import Testing
     @Test func rejectsAMalformedCursor() throws {
         #expect(throws: InvalidCursor()) { try store.list(limit: 10, before: "not-a-cursor") }
         #expect(throws: InvalidCursor()) { try store.list(limit: 10, before: "") }
-    }
-
-    @Test func returnsUnfinishedJobsOldestFirstWithTheirBytes() throws {
-        let jobs = (0..<4).map { _ in newJob(bytes: TestDatabase.randomBytes(1000)) }
-        defer {
-            for job in jobs { _ = try? store.delete(id: job.id) }
-        }
-        for job in jobs {
-            _ = try store.insert(job)
-        }
-        #expect(try store.markProcessing(id: jobs[1].id))
-        let done = ProcessedImage(bytes: [9], info: ImageInfo(format: .png, width: 1, height: 1))
-        #expect(try store.complete(id: jobs[2].id, result: done))
-        #expect(try store.fail(id: jobs[3].id, failure: JobFailure(code: "x", message: "y")))
-
-        let pending = try store.unfinishedJobs(limit: 100_000).filter { job in jobs.contains { $0.id == job.id } }
-        #expect(pending.map(\.id) == [jobs[0].id, jobs[1].id])
-        #expect(pending.map(\.original) == [jobs[0].original, jobs[1].original])
-        #expect(pending.map(\.options) == [jobs[0].options, jobs[1].options])
     }
 }

@@ -19,7 +19,10 @@ final class TestService: @unchecked Sendable {
         databaseURL = try Self.url(schema: schema)
         var configuration = ServiceConfiguration(
             http: HTTPServerConfiguration(host: "127.0.0.1", port: 0), databaseURL: databaseURL, workers: 2,
-            databasePoolSize: 4)
+            databasePoolSize: 4,
+            jobs: JobSettings(
+                replicaID: "test-\(UUID().uuidString.prefix(8))", leaseDuration: .seconds(10),
+                heartbeatInterval: .seconds(2), sweepInterval: .milliseconds(500), shutdownGracePeriod: .seconds(5)))
         configure(&configuration)
         var logger = Logger(label: "imageproc-test")
         logger.logLevel = .warning

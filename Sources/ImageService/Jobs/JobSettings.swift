@@ -1,0 +1,45 @@
+import Foundation
+
+/// How this replica takes part in the shared, durable queue in PostgreSQL.
+public struct JobSettings: Sendable {
+    /// This replica's name in `locked_by`. Stable across restarts of the same replica (host name and port by
+    /// default), so a restarted replica takes its own unfinished jobs back at once.
+    public var replicaID: String
+    /// How long a lease holds without a heartbeat; a dead replica's jobs are taken over after at most this long.
+    public var leaseDuration: Duration
+    /// How often held leases are renewed (a quarter of the lease leaves room for three missed beats).
+    public var heartbeatInterval: Duration
+    /// How often the table is swept for jobs nobody holds, when no notification comes first.
+    public var sweepInterval: Duration
+    /// Attempts before a job that keeps getting interrupted is failed for good.
+    public var maxAttempts: Int
+    /// On shutdown, how long running jobs may take to finish before they are handed back.
+    public var shutdownGracePeriod: Duration
+    /// Queued jobs in the database beyond which uploads are refused with 429; protects the disk.
+    public var maxBacklog: Int
+    /// Finished jobs older than this many days are deleted; nil keeps everything.
+    public var retentionDays: Int?
+
+    /// The notification channel replicas wake each other on.
+    static let channel = "imageproc_jobs"
+
+    public init(
+        replicaID: String = JobSettings.defaultReplicaID(port: 8080), leaseDuration: Duration = .seconds(60),
+        heartbeatInterval: Duration = .seconds(15), sweepInterval: Duration = .seconds(5), maxAttempts: Int = 5,
+        shutdownGracePeriod: Duration = .seconds(25), maxBacklog: Int = 10_000, retentionDays: Int? = nil
+    ) {
+        self.replicaID = replicaID
+        self.leaseDuration = leaseDuration
+        self.heartbeatInterval = heartbeatInterval
+        self.sweepInterval = sweepInterval
+        self.maxAttempts = maxAttempts
+        self.shutdownGracePeriod = shutdownGracePeriod
+        self.maxBacklog = maxBacklog
+        self.retentionDays = retentionDays
+    }
+
+    /// `host:port`: unique among replicas sharing a database, the same after a restart.
+    public static func defaultReplicaID(port: Int) -> String {
+        "\(ProcessInfo.processInfo.hostName):\(port)"
+    }
+}

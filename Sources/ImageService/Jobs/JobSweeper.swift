@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Keeps this replica's part of the durable queue moving, on one thread with one connection: renews the leases on
+/// the jobs it holds (heartbeat), takes jobs that nobody holds into the memory queue when there is room (at every
+/// sweep interval, and at once when another replica notifies that it left one), keeps the backlog gauges, and
+/// deletes finished jobs past their retention.
+public final class JobSweeper: Sendable {
+    private let queue: WorkQueue
+    private let conninfo: String
+    private let settings: JobSettings
+    private let metrics: JobMetrics
+    private let logger: Logger
+    private let claiming = Atomic(true)
+    private let running = Atomic(true)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Jobs taken per statement: small batches spread work over replicas and bound the bytes in one result.
+    private static let claimBatch = 4
+    /// Rows deleted per retention statement, so deletion never holds long locks or bloats one transaction.
+    private static let retentionBatch = 100
+
+    public init(queue: WorkQueue, conninfo: String, settings: JobSettings, metrics: JobMetrics, logger: Logger) {
+        self.queue = queue
+        self.conninfo = conninfo
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Starts the sweeper thread. Its first act is to end the leases this replica's previous run left behind.
+    public func start() {
+        let thread = Thread { [self] in
+            var loop = Loop(sweeper: self)
+            loop.run()
+            finished.signal()
+        }
+        thread.name = "imageproc-sweeper"
+        thread.start()
+    }
+
+    /// Stops taking new jobs; heartbeats go on so running jobs keep their leases during a shutdown.
+    public func stopClaiming() {
+        claiming.store(false, ordering: .releasing)
+    }
+
+    /// Stops the thread (within about a second).
+    public func stop() {
+        claiming.store(false, ordering: .releasing)
+        running.store(false, ordering: .releasing)
+        finished.wait()
+    }
+
+    private struct Loop {
+        let sweeper: JobSweeper
+        var connection: PostgresConnection?
+        var backoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(10))
+        var failures = 0
+        var recoveredOwnLeases = false
+        var nextHeartbeat = ContinuousClock.now
+        var nextSweep = ContinuousClock.now
+        var nextRetention = ContinuousClock.now
+
+        var settings: JobSettings { sweeper.settings }
+        var lease: JobLease { JobLease(owner: settings.replicaID, duration: settings.leaseDuration) }
+
+        mutating func run() {
+            while sweeper.running.load(ordering: .acquiring) {
+                do {
+                    let connection = try openConnection()
+                    try tick(connection)
+                    let wait = min(nextSweep, nextHeartbeat) - .now
+                    if try connection.waitForNotifications(timeout: max(.zero, min(wait, .seconds(1)))) {
+                        nextSweep = .now
+                    }
+                    backoff.reset()
+                    failures = 0
+                } catch {
+                    connection = nil
+                    sweeper.metrics.databaseErrors.increment()
+                    failures += 1
+                    let delay = backoff.next()
+                    if failures % 10 == 1 {
+                        sweeper.logger.warning(
+                            "sweep failed, retrying",
+                            metadata: ["retry.delay_ms": "\(delay.milliseconds)", "error": "\(error)"])
+                    }
+                    Thread.sleep(forTimeInterval: Double(min(delay, .seconds(1)).milliseconds) / 1000)
+                }
+            }
+        }
+
+        /// A connection listening for notifications; NOTIFYs sent while it was down are lost, so sweep at once.
+        private mutating func openConnection() throws -> PostgresConnection {
+            if let connection { return connection }
+            let connection = try PostgresConnection(sweeper.conninfo)
+            try connection.listen(JobSettings.channel)
+            self.connection = connection
+            nextSweep = .now
+            return connection
+        }
+
+        private mutating func tick(_ connection: PostgresConnection) throws {
+            let store = JobStore(connection: connection)
+            if !recoveredOwnLeases {
+                let expired = try store.releaseAll(owner: settings.replicaID)
+                if expired > 0 {
+                    sweeper.logger.info("jobs of the previous run taken back", metadata: ["jobs.count": "\(expired)"])
+                }
+                recoveredOwnLeases = true
+            }
+            let now = ContinuousClock.now
+            if now >= nextHeartbeat {
+                try store.renewLeases(lease)
+                nextHeartbeat = now + settings.heartbeatInterval
+            }
+            if now >= nextSweep {
+                if sweeper.claiming.load(ordering: .acquiring) { try claim(store) }
+                let backlog = try store.backlog()
+                sweeper.metrics.backlogQueued.store(backlog.queued, ordering: .relaxed)
+                sweeper.metrics.backlogProcessing.store(backlog.processing, ordering: .relaxed)
+                sweeper.metrics.oldestQueuedAgeMilliseconds.store(Int(backlog.oldestQueuedAge * 1000), ordering: .relaxed)
+                nextSweep = now + settings.sweepInterval
+            }
+            if let days = settings.retentionDays, now >= nextRetention {
+                var deleted = 0
+                for _ in 0..<10 {
+                    let batch = try store.deleteFinished(olderThanDays: days, limit: JobSweeper.retentionBatch)
+                    deleted += batch
+                    if batch < JobSweeper.retentionBatch { break }
+                }
+                if deleted > 0 { sweeper.logger.info("old jobs deleted", metadata: ["jobs.count": "\(deleted)"]) }
+                nextRetention = now + .seconds(60)
+            }
+        }
+
+        /// Fills the free places of the memory queue with jobs nobody holds.
+        private func claim(_ store: JobStore) throws {
+            while sweeper.queue.freeSlots > 0 {
+                let claimed = try store.claim(lease: lease, limit: min(sweeper.queue.freeSlots, JobSweeper.claimBatch))
+                for item in claimed {
+                    sweeper.metrics.claimed.increment()
+                    if item.wasAbandoned { sweeper.metrics.recovered.increment() }
+                    if !sweeper.queue.enqueueIfRoom(item.job) {
+                        // The queue filled up meanwhile (uploads): leave the job to the next sweep, here or elsewhere.
+                        try store.release(id: item.job.id, owner: settings.replicaID)
+                    }
+                }
+                if claimed.count < JobSweeper.claimBatch { return }
+            }
+        }
+    }
+}

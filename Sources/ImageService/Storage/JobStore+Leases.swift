@@ -1,0 +1,162 @@
+import Foundation
+
+/// A replica's hold on a job: who (`owner`, the replica id) and for how long from now.
+public struct JobLease: Sendable, Equatable {
+    public var owner: String
+    public var duration: Duration
+
+    public init(owner: String, duration: Duration) {
+        self.owner = owner
+        self.duration = duration
+    }
+}
+
+/// One run of a job by one replica: the key that a result write must match, so that only the current attempt
+/// writes and writing twice changes nothing.
+public struct JobAttempt: Sendable, Equatable {
+    public var id: UUID
+    public var owner: String
+    public var number: Int
+
+    public init(id: UUID, owner: String, number: Int) {
+        self.id = id
+        self.owner = owner
+        self.number = number
+    }
+}
+
+/// What became of an upload: stored, or an earlier upload with the same idempotency key.
+public enum InsertOutcome: Sendable, Equatable {
+    case created(JobRecord)
+    /// The key was used within 24 hours for the same bytes and parameters: this is that job.
+    case existing(JobRecord)
+    /// The key was used within 24 hours for a different upload.
+    case keyReused
+}
+
+/// A job a sweep took, and whether it was taken from a replica whose lease had run out.
+public struct ClaimedJob: Sendable {
+    public var job: PendingJob
+    public var wasAbandoned: Bool
+}
+
+/// The unfinished part of the table, for gauges and back-pressure.
+public struct BacklogStatistics: Sendable, Equatable {
+    public var queued: Int
+    public var processing: Int
+    /// Seconds since the oldest queued job was uploaded; 0 when none waits.
+    public var oldestQueuedAge: Double
+}
+
+/// The lease protocol that lets many replicas share the table as a durable queue (the way river or Oban use
+/// PostgreSQL): a job is held by at most one replica at a time, held jobs are kept alive by heartbeats, and a job
+/// whose holder stopped heartbeating is taken over by the next sweep.
+extension JobStore {
+    /// Begins an attempt at a job this replica holds: `processing`, one more attempt, lease renewed. Nil when the
+    /// lease was lost meanwhile (another replica took the job over) or the job is gone or finished.
+    public func start(id: UUID, lease: JobLease) throws(PostgresError) -> JobAttempt? {
+        let result = try connection.query(
+            """
+            UPDATE processed_images SET status = 'processing', attempts = attempts + 1,
+                lease_expires_at = now() + $3 * interval '1 millisecond', updated_at = now()
+            WHERE id = $1 AND locked_by = $2 AND status = 'queued'
+            RETURNING attempts
+            """, [id, lease.owner, Int(lease.duration.milliseconds)])
+        guard result.rowCount == 1, let number = try result.int(0, 0) else { return nil }
+        return JobAttempt(id: id, owner: lease.owner, number: number)
+    }
+
+    /// Takes up to `limit` jobs nobody holds — queued and free, or held by a replica whose lease ran out — oldest
+    /// first, skipping rows other sweeps are taking at the same moment. Taken jobs are `queued` and held by
+    /// `lease.owner`.
+    public func claim(lease: JobLease, limit: Int) throws(PostgresError) -> [ClaimedJob] {
+        let result = try connection.query(
+            """
+            WITH candidates AS (
+                SELECT id, status FROM processed_images
+                WHERE status IN ('queued', 'processing')
+                    AND (locked_by IS NULL OR lease_expires_at < now())
+                    AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                ORDER BY uploaded_at
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE processed_images AS job SET status = 'queued', locked_by = $1,
+                lease_expires_at = now() + $2 * interval '1 millisecond', updated_at = now()
+            FROM candidates
+            WHERE job.id = candidates.id
+            RETURNING job.id, job.operations, job.width, job.height, job.fit, job.output_format, job.quality,
+                job.original_data, candidates.status = 'processing' AS was_abandoned
+            """, [lease.owner, Int(lease.duration.milliseconds), limit])
+        return try (0..<result.rowCount).map { row throws(PostgresError) in
+            let job = PendingJob(
+                id: try Self.required(result.uuid(row, "id"), "id"),
+                options: try Self.options(result, row),
+                original: try Self.required(result.bytes(row, "original_data"), "original_data"))
+            return ClaimedJob(job: job, wasAbandoned: try result.bool(row, "was_abandoned") ?? false)
+        }
+    }
+
+    /// Renews the lease on every job `lease.owner` holds. Returns how many.
+    @discardableResult
+    public func renewLeases(_ lease: JobLease) throws(PostgresError) -> Int {
+        try connection.query(
+            """
+            UPDATE processed_images SET lease_expires_at = now() + $2 * interval '1 millisecond'
+            WHERE locked_by = $1 AND status IN ('queued', 'processing')
+            """, [lease.owner, Int(lease.duration.milliseconds)]
+        ).affectedRows
+    }
+
+    /// Gives a held job back: `queued`, free for any replica, not before `retryAfter` from now when given.
+    @discardableResult
+    public func release(id: UUID, owner: String, retryAfter: Duration? = nil) throws(PostgresError) -> Bool {
+        try connection.query(
+            """
+            UPDATE processed_images SET status = 'queued', locked_by = NULL, lease_expires_at = NULL,
+                next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
+            WHERE id = $1 AND locked_by = $2 AND status IN ('queued', 'processing')
+            """, [id, owner, retryAfter.map { Int($0.milliseconds) }]
+        ).affectedRows == 1
+    }
+
+    /// Gives back every job `owner` holds: `queued`, free for any replica. At start-up a replica does this for the
+    /// jobs its previous run held, so they are taken again at once rather than when their leases would run out.
+    @discardableResult
+    public func releaseAll(owner: String) throws(PostgresError) -> Int {
+        try connection.query(
+            """
+            UPDATE processed_images SET status = 'queued', locked_by = NULL, lease_expires_at = NULL, updated_at = now()
+            WHERE locked_by = $1 AND status IN ('queued', 'processing')
+            """, [owner]
+        ).affectedRows
+    }
+
+    /// Deletes up to `limit` finished jobs processed more than `days` ago. Returns how many.
+    @discardableResult
+    public func deleteFinished(olderThanDays days: Int, limit: Int) throws(PostgresError) -> Int {
+        try connection.query(
+            """
+            DELETE FROM processed_images WHERE id IN (
+                SELECT id FROM processed_images
+                WHERE status IN ('completed', 'failed') AND processed_at < now() - $1 * interval '1 day'
+                LIMIT $2)
+            """, [days, limit]
+        ).affectedRows
+    }
+
+    /// Counts of unfinished jobs and the age of the oldest waiting one (read through the partial index only).
+    public func backlog() throws(PostgresError) -> BacklogStatistics {
+        let result = try connection.query(
+            """
+            SELECT count(*) FILTER (WHERE status = 'queued') AS queued,
+                count(*) FILTER (WHERE status = 'processing') AS processing,
+                coalesce(extract(epoch FROM now() - min(uploaded_at) FILTER (WHERE status = 'queued')), 0)::float8::text
+                    AS oldest
+            FROM processed_images WHERE status IN ('queued', 'processing')
+            """)
+        return BacklogStatistics(
+            queued: try result.int(0, "queued") ?? 0, processing: try result.int(0, "processing") ?? 0,
+            oldestQueuedAge: Double(try result.string(0, "oldest") ?? "0") ?? 0)
+    }
+}
