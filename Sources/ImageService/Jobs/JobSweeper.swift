@@ -112,7 +112,7 @@ public final class JobSweeper: Sendable {
             }
             let now = ContinuousClock.now
             if now >= nextHeartbeat {
-                try store.renewLeases(lease)
+                try store.renewLeases(lease, ids: sweeper.queue.heldJobIDs)
                 nextHeartbeat = now + settings.heartbeatInterval
             }
             if now >= nextSweep {

@@ -21,6 +21,8 @@ public final class WorkQueue: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var state: State = .running(items: [], head: 0, reservedCount: 0, reservedBytes: 0)
+    /// Jobs handed to a worker and not yet reported `finished`.
+    private var inProgress: Set<UUID> = []
 
     public init(capacity: Int, byteCapacity: Int) {
         precondition(capacity > 0 && byteCapacity > 0, "a work queue needs room for one job")
@@ -77,9 +79,27 @@ public final class WorkQueue: @unchecked Sendable {
                 }
                 state = .running(
                     items: items, head: head, reservedCount: count - 1, reservedBytes: bytes - job.original.count)
+                inProgress.insert(job.id)
                 return job
             }
         }
+    }
+
+    /// A worker is done with a job it got from `next()`, whatever the outcome.
+    public func finished(_ id: UUID) {
+        condition.lock()
+        defer { condition.unlock() }
+        inProgress.remove(id)
+    }
+
+    /// The jobs this replica holds right now: waiting here or with a worker. Heartbeats renew exactly these, so a
+    /// lease on a job this process lost track of (an upload whose answer never arrived) runs out and the job is
+    /// swept up again.
+    public var heldJobIDs: [UUID] {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .running(let items, let head, _, _) = state else { return Array(inProgress) }
+        return items[head...].map(\.id) + inProgress
     }
 
     /// The number of jobs waiting or reserved.

@@ -87,6 +87,7 @@ public final class WorkerPool: Sendable {
                 pool.running.withLock { $0[index] = job.id }
                 pool.metrics.busyWorkers.add(1, ordering: .relaxed)
                 process(job)
+                pool.queue.finished(job.id)
                 pool.metrics.busyWorkers.subtract(1, ordering: .relaxed)
                 _ = pool.running.withLock { $0.removeValue(forKey: index) }
             }

@@ -97,14 +97,17 @@ extension JobStore {
         }
     }
 
-    /// Renews the lease on every job `lease.owner` holds. Returns how many.
+    /// Renews the lease on the jobs `ids` that `lease.owner` still holds. Returns how many.
     @discardableResult
-    public func renewLeases(_ lease: JobLease) throws(PostgresError) -> Int {
-        try connection.query(
+    public func renewLeases(_ lease: JobLease, ids: [UUID]) throws(PostgresError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        // An array literal as text: one parameter whatever the count, cast by the server.
+        let array = "{" + ids.map { $0.uuidString }.joined(separator: ",") + "}"
+        return try connection.query(
             """
             UPDATE processed_images SET lease_expires_at = now() + $2 * interval '1 millisecond'
-            WHERE locked_by = $1 AND status IN ('queued', 'processing')
-            """, [lease.owner, Int(lease.duration.milliseconds)]
+            WHERE id = ANY($3::uuid[]) AND locked_by = $1 AND status IN ('queued', 'processing')
+            """, [lease.owner, Int(lease.duration.milliseconds), array]
         ).affectedRows
     }
 

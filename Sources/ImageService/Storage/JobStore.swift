@@ -20,8 +20,8 @@ public struct JobStore {
     /// is born held by that replica (it sits in the replica's memory queue); without, any replica's sweep may take it.
     ///
     /// With an idempotency key already used within 24 hours, nothing is stored: the first job comes back as
-    /// `.existing`, or `.keyReused` when it was made from a different upload or parameters. A duplicate id throws a
-    /// `uniqueViolation` error; metadata that is not JSON an `invalidTextRepresentation` one.
+    /// `.existing`, or `.keyReused` when it was made from a different upload or parameters. Metadata that is not
+    /// JSON throws an `invalidTextRepresentation` error.
     public func insert(_ job: NewJob, lease: JobLease? = nil) throws(PostgresError) -> InsertOutcome {
         if let key = job.idempotencyKey {
             // A key older than its 24 hours is free again: forget it on the old row.
@@ -31,7 +31,21 @@ public struct JobStore {
                 WHERE idempotency_key = $1 AND uploaded_at < now() - interval '24 hours'
                 """, [key])
         }
-        let result = try connection.query(
+        let result: PostgresResult
+        do {
+            result = try insertRow(job, lease: lease)
+        } catch where error.code == .uniqueViolation && error.message.contains("processed_images_pkey") {
+            // Ids are fresh random UUIDs: a duplicate means the connection broke after our INSERT committed and the
+            // statement was sent again. The row is ours.
+            guard let record = try find(id: job.id) else { throw error }
+            return .created(record)
+        }
+        if result.rowCount == 1 { return .created(try Self.record(result, 0)) }
+        return try existingJob(for: job, lease: lease)
+    }
+
+    private func insertRow(_ job: NewJob, lease: JobLease?) throws(PostgresError) -> PostgresResult {
+        try connection.query(
             """
             INSERT INTO processed_images (
                 id, status, operations, width, height, fit, output_format, quality, filename, metadata,
@@ -50,7 +64,10 @@ public struct JobStore {
                 job.original.count, lease?.owner, lease.map { Int($0.duration.milliseconds) }, job.idempotencyKey,
                 Self.fingerprintText(job.options),
             ])
-        if result.rowCount == 1 { return .created(try Self.record(result, 0)) }
+    }
+
+    /// The job that already holds `job`'s idempotency key, if it came from the same request.
+    private func existingJob(for job: NewJob, lease: JobLease?) throws(PostgresError) -> InsertOutcome {
         // The key is taken: by the same request (a retry) or by another one.
         let existing = try connection.query(
             """

@@ -92,7 +92,8 @@ import Testing
             #expect(try store.claim(lease: old, limit: 5).isEmpty)
             #expect(try store.releaseAll(owner: "r1") == 1)
             #expect(try store.claim(lease: old, limit: 5).map(\.job.id) == [record.id])
-            #expect(try store.renewLeases(old) == 1)
+            #expect(try store.renewLeases(old, ids: [record.id]) == 1)
+            #expect(try store.renewLeases(old, ids: [UUID()]) == 0)
         }
     }
 

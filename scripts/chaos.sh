@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make chaos`: the durability tests (tests/chaos/chaos.py) with real processes: a
+# throwaway PostgreSQL of their own (they restart it), the debug build of imageproc
+# started, killed and stopped as the tests say. Cleans up however it ends.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cluster=""
+# shellcheck disable=SC2329 # invoked by the EXIT trap
+cleanup() {
+    set +e
+    pkill -f "imageproc-chaos-marker" 2>/dev/null
+    if [[ -n "$cluster" ]]; then
+        cluster_stop "$cluster" immediate
+        rm -rf "$cluster"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$REPO_ROOT/scripts/deps.sh"
+cluster="$(mktemp -d /tmp/imageproc-chaos-pg.XXXXXX)"
+cluster_init "$cluster" --no-sync
+port="$(free_port)"
+# Commits must be as durable as in production (synchronous_commit stays on): an immediate
+# shutdown would otherwise lose acknowledged commits. fsync only matters to an OS crash.
+cluster_configure "$cluster" "$port" "fsync = off" "full_page_writes = off"
+cluster_start "$cluster" || die "could not start the chaos cluster"
+ensure_database "$port" imageproc
+
+cd "$REPO_ROOT"
+log "swift build --product imageproc"
+swift build --product imageproc
+export IMAGEPROC_BINARY
+IMAGEPROC_BINARY="$(swift build --show-bin-path)/imageproc"
+export DATABASE_URL IMAGEPROC_TEST_CLUSTER="$cluster"
+DATABASE_URL="$(database_url "$port" imageproc)"
+python3 "$REPO_ROOT/tests/chaos/chaos.py" "$@"
