@@ -14,6 +14,7 @@ public struct ImagesAPI: Sendable {
     let database: PostgresPool
     let queue: WorkQueue
     let kernel: ImageKernel
+    let previews: PreviewRenderer
     let settings: JobSettings
     let completions: JobCompletionSignal
     let metrics: JobMetrics
@@ -26,6 +27,7 @@ public struct ImagesAPI: Sendable {
         self.database = database
         self.queue = queue
         self.kernel = kernel
+        self.previews = PreviewRenderer(kernel: kernel)
         self.settings = settings
         self.completions = completions
         self.metrics = metrics
@@ -168,18 +170,17 @@ public struct ImagesAPI: Sendable {
 
     // MARK: Downloads
 
-    enum ImageKind: String {
-        case original
-        case processed
-    }
-
     func image(_ request: HTTPRequest, _ parameters: RouteParameters, kind: ImageKind) async throws -> HTTPResponse {
-        _ = try QueryParameters(request.head, allowed: [])
+        let query = try QueryParameters(request.head, allowed: ["preview"])
         let id = try jobID(parameters)
-        let stored = try await withDatabase { connection -> StoredImage? in
-            let store = JobStore(connection: connection)
-            return kind == .original ? try store.originalImage(id: id) : try store.processedImage(id: id)
+        if let size = try query.integer("preview", in: 1...4096) {
+            guard PreviewRenderer.sizes.contains(size) else {
+                let sizes = PreviewRenderer.sizes.sorted().map(String.init).joined(separator: ", ")
+                throw APIError.invalidParameter("preview", "preview must be one of \(sizes)")
+            }
+            return try await preview(request, id: id, kind: kind, size: size)
         }
+        let stored = try await withDatabase { try JobStore(connection: $0).image(id: id, kind: kind) }
         guard let stored else {
             // Either the job is unknown (404) or its result is not there yet (409 with the status).
             let record = try await find(id)
@@ -201,6 +202,31 @@ public struct ImagesAPI: Sendable {
             value: ContentDisposition.attachment(
                 filename: Self.downloadName(record?.filename, id: id, kind: kind, format: stored.format)))
         return HTTPResponse(status: .ok, headers: headers, body: stored.bytes)
+    }
+
+    /// A thumbnail, from the cache or made now and cached.
+    private func preview(_ request: HTTPRequest, id: UUID, kind: ImageKind, size: Int) async throws -> HTTPResponse {
+        let cached = try await withDatabase { try JobStore(connection: $0).preview(id: id, kind: kind, size: size) }
+        let preview: StoredImage
+        if let cached {
+            preview = cached
+        } else {
+            guard let stored = try await withDatabase({ try JobStore(connection: $0).image(id: id, kind: kind) }) else {
+                return .json(.conflict, NotReady(record: try await find(id)))
+            }
+            let rendered = try await previews.render(stored.bytes, size: size)
+            preview = StoredImage(bytes: rendered.bytes, format: rendered.info.format)
+            try await withDatabase { try JobStore(connection: $0).savePreview(preview, id: id, kind: kind, size: size) }
+        }
+        let etag = "\"\(id.uuidString.lowercased())-\(kind.rawValue)-\(size)\""
+        let headers: HTTPHeaders = [
+            "Content-Type": preview.format.mediaType, "ETag": etag, "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=31536000, immutable",
+        ]
+        if let candidates = request.head.headers["If-None-Match"], Self.matches(etag, candidates) {
+            return HTTPResponse(status: .notModified, headers: headers)
+        }
+        return HTTPResponse(status: .ok, headers: headers, body: preview.bytes)
     }
 
     private struct NotReady: Encodable {

@@ -92,6 +92,22 @@ public enum Migrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 3, name: "previews",
+            statements: [
+                // Small renditions for the page's thumbnails, made on first request and kept with their image.
+                """
+                CREATE TABLE image_previews (
+                    image_id UUID NOT NULL REFERENCES processed_images (id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('original', 'processed')),
+                    size INT NOT NULL,
+                    format TEXT NOT NULL,
+                    data BYTEA NOT NULL,
+                    PRIMARY KEY (image_id, kind, size)
+                )
+                """,
+                "ALTER TABLE image_previews ALTER COLUMN data SET STORAGE EXTERNAL",
+            ]),
     ]
 
     /// The `pg_advisory_xact_lock` key that serialises migrations across instances ("imagepro" in ASCII).

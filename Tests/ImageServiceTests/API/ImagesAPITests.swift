@@ -180,6 +180,31 @@ import Testing
         }
     }
 
+    @Test func servesCachedPreviewsOfBothImages() async throws {
+        let png = TestImages.colorfulPNG(width: 640, height: 480)
+        try await blocking { [service] in
+            let client = try service.client()
+            let accepted = try client.request("POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
+            let id = try #require(try accepted.json()["id"] as? String)
+            _ = try Self.waitForTerminal(client, id)
+            for kind in ["original", "download"] {
+                let preview = try client.request("GET", "/api/images/\(id)/\(kind)?preview=256")
+                #expect(preview.status == 200)
+                #expect(preview.header("Content-Disposition") == nil)
+                let image = try ImageKernel().decode(preview.body)
+                #expect(image.width == 256 && image.height == 192)
+                let again = try client.request("GET", "/api/images/\(id)/\(kind)?preview=256")
+                #expect(again.body == preview.body)
+            }
+            let cached = try service.connect().query(
+                "SELECT count(*) FROM image_previews WHERE image_id = $1", [UUID(uuidString: id)!])
+            #expect(try cached.int(0, 0) == 2)
+            let odd = try client.request("GET", "/api/images/\(id)/original?preview=100")
+            #expect(odd.status == 400)
+            #expect((try odd.json()["error"] as? [String: String])?["message"]?.contains("preview") == true)
+        }
+    }
+
     // MARK: Refusals
 
     @Test func refusesWhatIsNotAnImageWith415() async throws {
