@@ -10,11 +10,11 @@ SWIFT_TEST_ARGS ?=
 PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
-.PHONY: help deps build release run test stop db psql clean
+.PHONY: help deps build release run test stop db psql clean chaos browser-test
 
 help: ## List the targets
 	@echo "Targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-9s %s\n", $$1, $$2 }'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-13s %s\n", $$1, $$2 }'
 	@echo "Variables: PORT=$(PORT) ARGS='$(ARGS)' SWIFT_TEST_ARGS='$(SWIFT_TEST_ARGS)' PGPORT_PRIVATE=$(PGPORT_PRIVATE)"
 	@echo "Set DATABASE_URL to use your own PostgreSQL instead of a private cluster."
 
@@ -30,8 +30,14 @@ release: deps ## Release build of the imageproc binary
 run: ## Start the private PostgreSQL (.data/postgres), build for release, serve on PORT
 	scripts/run.sh
 
-test: ## Run swift test against a throwaway PostgreSQL (SWIFT_TEST_ARGS for extra arguments)
+test: ## Every test (swift test, the page in Chromium, chaos) on throwaway PostgreSQL; SWIFT_TEST_ARGS for swift test
 	scripts/test.sh
+
+chaos: ## Only the durability tests: crash, two replicas, database restart, SIGTERM, idempotency
+	scripts/chaos.sh
+
+browser-test: ## Only the page's Selenium test, against a running imageproc (IMAGEPROC_URL=http://127.0.0.1:PORT)
+	scripts/browser-test.sh
 
 stop: ## Stop the private PostgreSQL that `make run` started
 	scripts/pg.sh stop

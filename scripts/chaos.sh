@@ -22,13 +22,9 @@ trap 'exit 143' TERM
 
 "$REPO_ROOT/scripts/deps.sh"
 cluster="$(mktemp -d /tmp/imageproc-chaos-pg.XXXXXX)"
-cluster_init "$cluster" --no-sync
-port="$(free_port)"
-# Commits must be as durable as in production (synchronous_commit stays on): an immediate
-# shutdown would otherwise lose acknowledged commits. fsync only matters to an OS crash.
-cluster_configure "$cluster" "$port" "fsync = off" "full_page_writes = off"
-cluster_start "$cluster" || die "could not start the chaos cluster"
-ensure_database "$port" imageproc
+# Commits stay as durable as in production (synchronous_commit on): an immediate
+# shutdown must not lose an acknowledged commit.
+port="$(throwaway_cluster "$cluster")"
 
 cd "$REPO_ROOT"
 log "swift build --product imageproc"

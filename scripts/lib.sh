@@ -243,3 +243,27 @@ require_database_reachable() {
     fi
     log "database: $version"
 }
+
+# Creates and starts a throwaway cluster in `dir` (fast and not crash-safe: only for
+# tests) with database `imageproc`, and prints its port. Extra arguments are further
+# server settings. Retries with another port if one is taken meanwhile.
+throwaway_cluster() {
+    local dir="$1" attempt port
+    shift
+    cluster_init "$dir" --no-sync
+    for attempt in 1 2 3; do
+        port="$(free_port)"
+        cluster_configure "$dir" "$port" "fsync = off" "full_page_writes = off" "$@"
+        log "starting a throwaway PostgreSQL on 127.0.0.1:$port ($dir)"
+        if cluster_start "$dir"; then
+            ensure_database "$port" imageproc
+            echo "$port"
+            return 0
+        fi
+        # Another program may have taken the port since we probed it.
+        if ((attempt == 3)) || ! grep -q 'could not bind' "$dir/server.log"; then
+            die "could not start the throwaway cluster in $dir"
+        fi
+    done
+}
+

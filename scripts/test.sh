@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: system packages, a throwaway PostgreSQL in /tmp on a free port
-# (unless DATABASE_URL is set), a reachability check, then `swift test`.
-# The cluster is stopped and its directory removed however this ends: success,
-# failing tests, Ctrl-C or kill. Exits with the tests' status.
+# (unless DATABASE_URL is set), a reachability check, then every test: `swift test`,
+# the page in headless Chromium against the real server, and the chaos tests (which
+# bring their own cluster). The clusters are stopped and removed however this ends:
+# success, failing tests, Ctrl-C or kill. Exits non-zero if any part failed.
 # Environment: SWIFT_TEST_ARGS (extra arguments to `swift test`), DATABASE_URL.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -10,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cluster=""
 tests_pid=""
+server_pid=""
 
 # shellcheck disable=SC2329 # invoked by the EXIT trap
 cleanup() {
@@ -20,6 +22,10 @@ cleanup() {
         # yet another process group, so end every process of that session.
         end_session "$tests_pid"
         wait "$tests_pid" 2>/dev/null
+    fi
+    if [[ -n "$server_pid" ]]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
     fi
     if [[ -n "$cluster" ]]; then
         log "removing the test cluster $cluster"
@@ -39,20 +45,7 @@ else
     # /tmp, not $TMPDIR: when root, the postgres user must be able to reach it.
     cluster="$(mktemp -d /tmp/imageproc-test-pg.XXXXXX)"
     # Durability is pointless for a cluster that lives a few minutes.
-    cluster_init "$cluster" --no-sync
-    for attempt in 1 2 3; do
-        port="$(free_port)"
-        cluster_configure "$cluster" "$port" "fsync = off" "synchronous_commit = off" "full_page_writes = off"
-        log "starting the test PostgreSQL on 127.0.0.1:$port ($cluster)"
-        if cluster_start "$cluster"; then
-            break
-        fi
-        # Another program may have taken the port since we probed it.
-        if ((attempt == 3)) || ! grep -q 'could not bind' "$cluster/server.log"; then
-            die "could not start the test cluster"
-        fi
-    done
-    ensure_database "$port" imageproc
+    port="$(throwaway_cluster "$cluster" "synchronous_commit = off")"
     DATABASE_URL="$(database_url "$port" imageproc)"
 fi
 export DATABASE_URL
@@ -70,9 +63,29 @@ tests_pid=$!
 status=0
 wait "$tests_pid" || status=$?
 tests_pid=""
-if ((status == 0)); then
-    log "tests passed"
-else
-    log "tests failed (exit status $status)"
+failed=()
+((status == 0)) || failed+=("swift test")
+
+# The page in a real browser, against the real server on the same database.
+log "swift build --product imageproc"
+swift build --product imageproc
+server_port="$(free_port)"
+server_log="$(mktemp /tmp/imageproc-test-server.XXXXXX.log)"
+"$(swift build --show-bin-path)/imageproc" serve --host 127.0.0.1 --port "$server_port" --web-root "$REPO_ROOT/web" \
+    >"$server_log" 2>&1 &
+server_pid=$!
+IMAGEPROC_URL="http://127.0.0.1:$server_port" "$REPO_ROOT/scripts/browser-test.sh" || failed+=("browser test")
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+server_pid=""
+rm -f "$server_log"
+
+# Durability with real processes, on a PostgreSQL of its own that it restarts.
+"$REPO_ROOT/scripts/chaos.sh" || failed+=("chaos")
+
+if ((${#failed[@]} == 0)); then
+    log "all tests passed"
+    exit 0
 fi
-exit "$status"
+log "failed: ${failed[*]}"
+exit 1
