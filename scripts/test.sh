@@ -75,6 +75,8 @@ server_log="$(mktemp /tmp/imageproc-test-server.XXXXXX.log)"
     >"$server_log" 2>&1 &
 server_pid=$!
 IMAGEPROC_URL="http://127.0.0.1:$server_port" "$REPO_ROOT/scripts/browser-test.sh" || failed+=("browser test")
+# After the page's traffic: /metrics read by prometheus_client's parser.
+IMAGEPROC_URL="http://127.0.0.1:$server_port" "$REPO_ROOT/scripts/metrics-check.sh" || failed+=("metrics")
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""

@@ -58,6 +58,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env IMAGEPROC_LOG_LEVEL, default info).")
     var logLevel: String?
 
+    @Option(help: "text, or json for one JSON object per line (env IMAGEPROC_LOG_FORMAT, default text).")
+    var logFormat: String?
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         func setting(_ flag: Int?, _ name: String, _ fallback: Int) throws -> Int {
@@ -96,7 +99,10 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("workers and queue capacity must be positive")
         }
 
+        let format = logFormat ?? environment["IMAGEPROC_LOG_FORMAT"] ?? "text"
+        guard format == "text" || format == "json" else { throw ValidationError("unknown log format \(format)") }
         LoggingSystem.bootstrap { label in
+            if format == "json" { return JSONLogHandler(label: label, level: logLevel) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = logLevel
             return handler

@@ -11,6 +11,7 @@ public struct Router: HTTPResponder {
 
     private struct Route: Sendable {
         var method: HTTPMethod
+        var template: String
         var segments: [Segment]
         var handler: Handler
     }
@@ -22,9 +23,11 @@ public struct Router: HTTPResponder {
 
     private var routes: [Route] = []
     private let logger: Logger
+    private let metrics: ServiceMetrics?
 
-    public init(logger: Logger) {
+    public init(logger: Logger, metrics: ServiceMetrics? = nil) {
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Adds a route; `template` segments in braces capture that segment of the path.
@@ -33,10 +36,21 @@ public struct Router: HTTPResponder {
             segment.hasPrefix("{") && segment.hasSuffix("}")
                 ? .capture(String(segment.dropFirst().dropLast())) : .literal(String(segment))
         }
-        routes.append(Route(method: method, segments: segments, handler: handler))
+        routes.append(Route(method: method, template: template, segments: segments, handler: handler))
     }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let started = ContinuousClock.now
+        let (response, route) = await route(request)
+        metrics?.recordRequest(
+            method: request.head.method, route: route, status: response.status,
+            seconds: (ContinuousClock.now - started).seconds, bytesIn: request.body.count,
+            bytesOut: request.head.method == .head ? 0 : response.body.count)
+        return response
+    }
+
+    /// The response and the template of the route that made it ("unmatched" when none did).
+    private func route(_ request: HTTPRequest) async -> (HTTPResponse, String) {
         let path = Self.split(request.head.path)
         var allowed: [HTTPMethod] = []
         for route in routes {
@@ -47,21 +61,26 @@ public struct Router: HTTPResponder {
                 continue
             }
             do {
-                return try await route.handler(request, parameters)
+                return (try await route.handler(request, parameters), route.template)
             } catch let error as any HTTPResponseError {
-                return error.response()
+                return (error.response(), route.template)
             } catch {
                 logger.error(
                     "request failed",
-                    metadata: ["http.path": "\(request.head.path)", "error": "\(String(reflecting: error))"])
-                return .error(status: .internalServerError, code: "internal_error", message: "an unexpected error occurred")
+                    metadata: [
+                        "http.path": "\(request.head.path)", "http.request_id": "\(RequestID.current ?? "")",
+                        "error": "\(String(reflecting: error))",
+                    ])
+                let response = HTTPResponse.error(
+                    status: .internalServerError, code: "internal_error", message: "an unexpected error occurred")
+                return (response, route.template)
             }
         }
         if !allowed.isEmpty {
             if allowed.contains(.get) { allowed.append(.head) }
-            return APIError.methodNotAllowed(allowed: allowed).response()
+            return (APIError.methodNotAllowed(allowed: allowed).response(), "unmatched")
         }
-        return APIError.notFound("no route for \(request.head.path)").response()
+        return (APIError.notFound("no route for \(request.head.path)").response(), "unmatched")
     }
 
     private static func split(_ path: String) -> [Substring] {

@@ -25,8 +25,21 @@ public final class JobMetrics: Sendable {
     public let oldestQueuedAgeMilliseconds = Atomic<Int>(0)
     /// Workers running a job right now.
     public let busyWorkers = Atomic<Int>(0)
+    /// Finished jobs by operations and outcome, and how long the kernel took.
+    public let outcomes = MetricsRegistry()
 
-    public init() {}
+    public init() {
+        outcomes.describe("imageproc_jobs_total", type: "counter", help: "Jobs finished, by operations and status.")
+        outcomes.describe(
+            "imageproc_job_duration_seconds", type: "histogram", help: "Kernel time per job, by operations.")
+    }
+
+    /// Counts a finished job and its kernel time.
+    func recordOutcome(operations: [ImageOperation], status: JobStatus, seconds: Double?) {
+        let op = operations.map(\.rawValue).joined(separator: ",")
+        outcomes.increment("imageproc_jobs_total", labels: ["op": op, "status": status.rawValue])
+        if let seconds { outcomes.observe("imageproc_job_duration_seconds", labels: ["op": op], seconds) }
+    }
 }
 
 extension Atomic<Int> {

@@ -106,16 +106,21 @@ public final class WorkerPool: Sendable {
                 let failure = JobFailure(
                     code: "too_many_attempts",
                     message: "the job was interrupted \(attempt.number - 1) times and was given up")
-                finish(attempt, completed: false, logger: logger) { try $0.fail(attempt, failure: failure) }
+                finish(attempt, job, completed: false, seconds: nil, logger: logger) {
+                    try $0.fail(attempt, failure: failure)
+                }
                 return
             }
             let clock = ContinuousClock.now
             let kernel = pool.kernel
             switch Result(catching: { () throws(ImageError) in try kernel.process(job.original, options: job.options) }) {
             case .success(let result):
-                logger[metadataKey: "job.duration_ms"] = "\((ContinuousClock.now - clock).milliseconds)"
+                let elapsed = ContinuousClock.now - clock
+                logger[metadataKey: "job.duration_ms"] = "\(elapsed.milliseconds)"
                 logger[metadataKey: "job.output_bytes"] = "\(result.bytes.count)"
-                finish(attempt, completed: true, logger: logger) { try $0.complete(attempt, result: result) }
+                finish(attempt, job, completed: true, seconds: elapsed.seconds, logger: logger) {
+                    try $0.complete(attempt, result: result)
+                }
             case .failure(let error) where error.code == .outOfMemory:
                 // Not the image's fault: try again later, when memory may be free.
                 let delay = Duration.seconds(min(1 << min(attempt.number, 8), 300))
@@ -126,13 +131,16 @@ public final class WorkerPool: Sendable {
             case .failure(let error):
                 logger[metadataKey: "job.error"] = "\(error.code.rawValue)"
                 let failure = JobFailure(code: error.code.rawValue, message: error.message)
-                finish(attempt, completed: false, logger: logger) { try $0.fail(attempt, failure: failure) }
+                finish(attempt, job, completed: false, seconds: (ContinuousClock.now - clock).seconds, logger: logger) {
+                    try $0.fail(attempt, failure: failure)
+                }
             }
         }
 
         /// Writes a terminal status; wakes long-polls when it took, counts a lost lease when it did not.
         private mutating func finish(
-            _ attempt: JobAttempt, completed: Bool, logger: Logger, _ write: (JobStore) throws -> Bool
+            _ attempt: JobAttempt, _ job: PendingJob, completed: Bool, seconds: Double?, logger: Logger,
+            _ write: (JobStore) throws -> Bool
         ) {
             guard let written = withStore(write) else { return }
             guard written else {
@@ -141,6 +149,8 @@ public final class WorkerPool: Sendable {
                 return
             }
             if completed { pool.metrics.completed.increment() } else { pool.metrics.failed.increment() }
+            pool.metrics.recordOutcome(
+                operations: job.options.operations, status: completed ? .completed : .failed, seconds: seconds)
             logger.info(completed ? "job completed" : "job failed")
             pool.completions.jobFinished(attempt.id)
         }
@@ -178,6 +188,11 @@ public final class WorkerPool: Sendable {
 }
 
 extension Duration {
+    /// This duration in (fractional) seconds.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
     /// The whole milliseconds in this duration.
     var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000

@@ -27,6 +27,7 @@ final class HTTPConnection {
         var path: String
         var keepAlive: Bool
         var started: ContinuousClock.Instant
+        var requestID: String
     }
 
     let id: Int
@@ -145,10 +146,10 @@ final class HTTPConnection {
             case .request(let request):
                 let inFlight = RequestInFlight(
                     method: request.head.method, path: request.head.path, keepAlive: request.head.keepAlive,
-                    started: .now)
+                    started: .now, requestID: RequestID.accept(request.head.headers["X-Request-Id"]))
                 phase = .awaitingResponse(inFlight)
                 updateWatchedEvents()
-                server.dispatch(request, from: id)
+                server.dispatch(request, id: inFlight.requestID, from: id)
             }
         }
     }
@@ -165,6 +166,8 @@ final class HTTPConnection {
     /// Sends the responder's answer to the request in flight (loop thread).
     func send(_ response: HTTPResponse) {
         guard case .awaitingResponse(let request) = phase, !isClosed else { return }
+        var response = response
+        response.headers.replaceOrAdd(name: "X-Request-Id", value: request.requestID)
         let keepAlive = request.keepAlive && !server.isDraining && !inputClosed
         let date = server.currentDate()
         if request.method == .head {

@@ -118,9 +118,9 @@ public final class HTTPServer: @unchecked Sendable {
         socket.close()
     }
 
-    func dispatch(_ request: HTTPRequest, from connectionID: Int) {
+    func dispatch(_ request: HTTPRequest, id requestID: String, from connectionID: Int) {
         Task { [self] in
-            let response = await responder.respond(to: request)
+            let response = await RequestID.$current.withValue(requestID) { await responder.respond(to: request) }
             loop.execute { [self] in connections[connectionID]?.send(response) }
         }
     }
@@ -166,6 +166,7 @@ public final class HTTPServer: @unchecked Sendable {
                 "http.status": "\(status.code)",
                 "http.bytes": "\(bodyBytes)",
                 "http.duration_ms": "\((ContinuousClock.now - request.started).milliseconds)",
+                "http.request_id": "\(request.requestID)",
             ])
     }
 

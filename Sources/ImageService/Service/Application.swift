@@ -7,6 +7,8 @@ public final class Application: Sendable {
     public let configuration: ServiceConfiguration
     /// The queue's counters and gauges.
     public let metrics = JobMetrics()
+    /// Everything `/metrics` shows.
+    public let serviceMetrics: ServiceMetrics
     private let logger: Logger
     private let database: PostgresPool
     private let queue: WorkQueue
@@ -27,7 +29,13 @@ public final class Application: Sendable {
         sweeper = JobSweeper(
             queue: queue, conninfo: configuration.databaseURL, settings: configuration.jobs, metrics: metrics,
             logger: logger)
-        var router = Router(logger: logger)
+        serviceMetrics = ServiceMetrics(jobs: metrics, queue: queue)
+        var router = Router(logger: logger, metrics: serviceMetrics)
+        router.add(.get, "/metrics") { [serviceMetrics] _, _ in
+            HTTPResponse(
+                status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                body: Array(serviceMetrics.render().utf8))
+        }
         ImagesAPI(
             database: database, queue: queue, kernel: kernel, settings: configuration.jobs, completions: completions,
             metrics: metrics, logger: logger

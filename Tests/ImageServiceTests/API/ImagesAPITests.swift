@@ -303,6 +303,28 @@ import Testing
         }
     }
 
+    @Test func metricsCountRequestsByRouteTemplateAndJobsByOutcome() async throws {
+        let png = TestImages.colorfulPNG(width: 32, height: 32)
+        try await blocking { [service] in
+            let client = try service.client()
+            let accepted = try client.request(
+                "POST", "/api/images", headers: [("Content-Type", "image/png"), ("X-Request-Id", "trace-42")], body: png)
+            #expect(accepted.header("X-Request-Id") == "trace-42")
+            #expect(try client.request("GET", "/healthz").header("X-Request-Id")?.isEmpty == false)
+            let id = try #require(try accepted.json()["id"] as? String)
+            _ = try Self.waitForTerminal(client, id)
+            let metrics = try client.request("GET", "/metrics")
+            #expect(metrics.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
+            let text = metrics.text
+            #expect(text.contains(#"imageproc_http_requests_total{method="POST",route="/api/images",status="202"}"#))
+            #expect(text.contains(#"route="/api/images/{id}""#))
+            #expect(!text.contains(id))
+            #expect(text.contains(#"imageproc_jobs_total{op="grayscale",status="completed"}"#))
+            #expect(text.contains("imageproc_job_duration_seconds_bucket"))
+            #expect(text.contains("process_resident_memory_bytes"))
+        }
+    }
+
     @Test func healthAndReadinessAnswer() async throws {
         try await blocking { [service] in
             let client = try service.client()

@@ -1,0 +1,65 @@
+/// Everything `/metrics` reports: HTTP traffic by route template, the queue's counters and gauges, the jobs'
+/// outcomes and kernel times, and the process's own figures.
+public final class ServiceMetrics: Sendable {
+    public let http = MetricsRegistry()
+    public let jobs: JobMetrics
+    private let queue: WorkQueue
+
+    public init(jobs: JobMetrics, queue: WorkQueue) {
+        self.jobs = jobs
+        self.queue = queue
+        http.describe("imageproc_http_requests_total", type: "counter", help: "Requests answered, by method, route and status.")
+        http.describe(
+            "imageproc_http_request_duration_seconds", type: "histogram", help: "Time to produce a response, by route.")
+        http.describe("imageproc_bytes_in_total", type: "counter", help: "Request body bytes received.")
+        http.describe("imageproc_bytes_out_total", type: "counter", help: "Response body bytes sent.")
+    }
+
+    /// Counts one answered request. `route` is the matched template (`/api/images/{id}`), never the raw path.
+    public func recordRequest(
+        method: HTTPMethod, route: String, status: HTTPStatus, seconds: Double, bytesIn: Int, bytesOut: Int
+    ) {
+        http.increment(
+            "imageproc_http_requests_total",
+            labels: ["method": method.rawValue, "route": route, "status": String(status.code)])
+        http.observe("imageproc_http_request_duration_seconds", labels: ["route": route], seconds)
+        http.increment("imageproc_bytes_in_total", by: Double(bytesIn))
+        http.increment("imageproc_bytes_out_total", by: Double(bytesOut))
+    }
+
+    /// The whole exposition, gauges sampled now.
+    public func render() -> String {
+        let process = ProcessStatistics.current()
+        let counter = "counter"
+        let gauge = "gauge"
+        let samples: [MetricsRegistry.Sample] = [
+            .init("imageproc_jobs_claimed_total", counter, "Jobs taken by this replica's sweeps.", Double(jobs.claimed.value)),
+            .init("imageproc_jobs_retried_total", counter, "Jobs handed back to be retried later.", Double(jobs.retried.value)),
+            .init(
+                "imageproc_jobs_recovered_total", counter, "Jobs taken over from a replica whose lease ran out.",
+                Double(jobs.recovered.value)),
+            .init(
+                "imageproc_jobs_lease_lost_total", counter, "Results discarded because another replica had the job.",
+                Double(jobs.leaseLost.value)),
+            .init(
+                "imageproc_db_errors_total", counter, "Database operations that failed for want of a connection.",
+                Double(jobs.databaseErrors.value)),
+            .init("imageproc_queue_depth", gauge, "Jobs waiting in this replica's memory queue.", Double(queue.count)),
+            .init("imageproc_workers_busy", gauge, "Workers running a job now.", Double(jobs.busyWorkers.value)),
+            .init(
+                "imageproc_backlog_queued", gauge, "Jobs queued in the database (last sweep).",
+                Double(jobs.backlogQueued.value)),
+            .init(
+                "imageproc_backlog_processing", gauge, "Jobs processing anywhere (last sweep).",
+                Double(jobs.backlogProcessing.value)),
+            .init(
+                "imageproc_oldest_queued_age_seconds", gauge, "Age of the oldest queued job (last sweep).",
+                Double(jobs.oldestQueuedAgeMilliseconds.value) / 1000),
+            .init("process_resident_memory_bytes", gauge, "Resident memory in bytes.", process.residentBytes),
+            .init("process_open_fds", gauge, "Open file descriptors.", process.openDescriptors),
+            .init("process_cpu_seconds_total", counter, "User and system CPU time in seconds.", process.cpuSeconds),
+            .init("process_start_time_seconds", gauge, "Start time since the Unix epoch.", process.startTimeSeconds),
+        ]
+        return http.render() + jobs.outcomes.render() + MetricsRegistry().render(samples: samples)
+    }
+}
