@@ -111,7 +111,7 @@ check_shellcheck() {
 }
 
 check_hadolint() {
-    "$VENV/bin/hadolint" --failure-threshold info Dockerfile
+    "$VENV/bin/hadolint" --failure-threshold style Dockerfile
     echo "Dockerfile: no findings"
 }
 
@@ -164,7 +164,7 @@ check_build_context() {
 # /healthz with 200 and fail against 503 and against a closed port.
 check_healthcheck() {
     "$VENV/bin/python" - <<'PYTHON'
-import http.server, json, os, re, socket, subprocess, threading
+import http.server, json, os, socket, subprocess, threading
 
 text = open("Dockerfile").read().replace("\\\n", " ")
 line = next(l for l in text.splitlines() if l.startswith("HEALTHCHECK"))
@@ -263,6 +263,10 @@ check_checkov_rendered() {
 # Prints the Debian package that owns a library file; dpkg records some under /usr, some not.
 package_of() {
     local path="$1" candidate owner
+    if [[ -z "$path" ]]; then
+        echo unknown
+        return
+    fi
     for candidate in "$path" "$(realpath "$path")" "/usr${path#/usr}" "${path#/usr}"; do
         owner="$(dpkg-query -S "$candidate" 2>/dev/null | head -n 1)" || continue
         if [[ -n "$owner" ]]; then
@@ -279,8 +283,46 @@ runtime_stage_packages() {
         grep -oE 'apt-get install [^&]*' | tr ' ' '\n' | grep -vE '^(apt-get|install|-.*|\\|)$' | sort -u
 }
 
+# Checks that every library a binary loads directly is allowed and comes with the runtime image: from
+# the base image or from a package the runtime stage installs. What those libraries load in turn (libpq's
+# TLS and Kerberos libraries) comes with their packages' own dependencies.
+check_needed_libraries() {
+    local binary="$1" runtime_packages="$2" library path package wanted bad=0 count=0
+    echo "$binary:"
+    if ldd "$binary" | grep 'not found'; then
+        echo "a library it needs is not found"
+        bad=1
+    fi
+    while read -r library; do
+        path="$(ldd "$binary" | awk -v lib="$library" '{ name = $1; sub(".*/", "", name) }
+            name == lib { print ($3 ~ /^\// ? $3 : $1) }')"
+        package="$(package_of "$path")"
+        wanted="${ALLOWED_LIBRARIES[$library]:-}"
+        if [[ -z "$wanted" ]]; then
+            echo "  NOT ALLOWED: $library ($path, package $package): the runtime image does not provide it"
+            bad=1
+        elif [[ "$package" != "$wanted" && "$package" != unknown ]]; then
+            echo "  UNEXPECTED: $library comes from $package, not $wanted"
+            bad=1
+        elif [[ "$BASE_IMAGE_PACKAGES" != *" $wanted "* && "$runtime_packages" != *" $wanted "* ]]; then
+            echo "  MISSING: $library needs $wanted, which the runtime stage does not install"
+            bad=1
+        else
+            echo "  ok: $library from $wanted"
+        fi
+        count=$((count + 1))
+    done < <(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+    # Called from a `||` list, where `set -e` does not apply: a readelf that failed must not pass as
+    # "no libraries needed".
+    if ((count == 0)); then
+        echo "  no NEEDED entries read (readelf missing, or not a dynamic executable?)"
+        bad=1
+    fi
+    return "$bad"
+}
+
 check_static_binary() {
-    local binary library path package bad=0 runtime_packages
+    local binary backtracer runtime_packages bad=0
     if [[ -n "${SKIP_STATIC_BUILD:-}" ]]; then
         echo "SKIP_STATIC_BUILD is set: not building"
     else
@@ -293,39 +335,30 @@ check_static_binary() {
         [[ -n "${SKIP_STATIC_BUILD:-}" ]] && return "$SKIPPED"
         return 1
     fi
-    ldd "$binary"
-    if ldd "$binary" | grep -q 'not found'; then
-        echo "a library the binary needs is not found"
-        bad=1
-    fi
     runtime_packages=" $(runtime_stage_packages | paste -sd ' ') "
     echo "runtime stage installs:$runtime_packages"
-    # Direct dependencies only: what libpq itself loads comes with the libpq5 package.
-    while read -r library; do
-        path="$(ldd "$binary" | awk -v lib="$library" '{ name = $1; sub(".*/", "", name) }
-            name == lib { print ($3 ~ /^\// ? $3 : $1) }')"
-        package="$(package_of "$path")"
-        if [[ -z "${ALLOWED_LIBRARIES[$library]:-}" ]]; then
-            echo "NOT ALLOWED: $library ($path, package $package): the runtime image does not provide it"
-            bad=1
-        elif [[ "$package" != "${ALLOWED_LIBRARIES[$library]}" && "$package" != unknown ]]; then
-            echo "UNEXPECTED: $library comes from $package, not ${ALLOWED_LIBRARIES[$library]}"
-            bad=1
-        elif [[ "$BASE_IMAGE_PACKAGES" != *" ${ALLOWED_LIBRARIES[$library]} "* &&
-            "$runtime_packages" != *" ${ALLOWED_LIBRARIES[$library]} "* ]]; then
-            echo "MISSING: $library needs ${ALLOWED_LIBRARIES[$library]}, which the runtime stage does not install"
-            bad=1
-        else
-            echo "ok: $library from ${ALLOWED_LIBRARIES[$library]}"
-        fi
-    done < <(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+    ldd "$binary"
+    check_needed_libraries "$binary" "$runtime_packages" || bad=1
+    # The crash reporter the runtime stage copies from the toolchain (same Swift version as the builder's).
+    backtracer="$(dirname "$(readlink -f "$(command -v swift)")")/../libexec/swift/linux/swift-backtrace-static"
+    check_needed_libraries "$(realpath "$backtracer")" "$runtime_packages" || bad=1
     ((bad == 0)) || return 1
-    echo "needs only glibc, libgcc/libstdc++, libpq, libjpeg, libpng ($(du -h "$binary" | cut -f1), unstripped)"
+    echo "imageproc ($(du -h "$binary" | cut -f1)) and swift-backtrace-static need only glibc, libgcc, libstdc++, libpq, libjpeg, libpng"
 }
 
 # --- main --------------------------------------------------------------------------------------------
 
+print_summary() {
+    echo
+    echo "deploy checks:"
+    printf '  %s\n' "${summary[@]}"
+}
+
 run_check "tools" install_tools
+if ((failures > 0)); then
+    print_summary
+    die "the tools could not be installed"
+fi
 run_check "shellcheck" check_shellcheck
 run_check "hadolint" check_hadolint
 run_check "checkov Dockerfile" run_checkov -f Dockerfile --framework dockerfile
@@ -338,9 +371,7 @@ run_check "checkov k8s/" run_checkov -d k8s --framework kubernetes
 run_check "checkov rendered" check_checkov_rendered
 run_check "static build + ldd" check_static_binary
 
-echo
-echo "deploy checks:"
-printf '  %s\n' "${summary[@]}"
+print_summary
 if ((failures > 0)); then
     echo "$failures check(s) failed" >&2
     exit 1
