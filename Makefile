@@ -10,7 +10,7 @@ SWIFT_TEST_ARGS ?=
 PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
-.PHONY: help deps build release run test stop db psql clean chaos browser-test
+.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check
 
 help: ## List the targets
 	@echo "Targets:"
@@ -38,6 +38,9 @@ chaos: ## Only the durability tests: crash, two replicas, database restart, SIGT
 
 browser-test: ## Only the page's Selenium test, against a running imageproc (IMAGEPROC_URL=http://127.0.0.1:PORT)
 	scripts/browser-test.sh
+
+deploy-check: ## Check Dockerfile and k8s/ (hadolint, checkov, kustomize, kubernetes-validate, static build + ldd)
+	scripts/check-deploy.sh
 
 stop: ## Stop the private PostgreSQL that `make run` started
 	scripts/pg.sh stop
