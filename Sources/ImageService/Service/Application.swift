@@ -24,6 +24,7 @@ public final class Application: Sendable {
         var router = Router(logger: logger)
         ImagesAPI(database: database, queue: queue, kernel: kernel, completions: completions, logger: logger)
             .register(on: &router)
+        OpenAPIDocument.register(path: configuration.openAPIPath, webRoot: configuration.webRoot, on: &router)
         if let webRoot = configuration.webRoot {
             StaticFiles(root: webRoot).register(on: &router)
         }

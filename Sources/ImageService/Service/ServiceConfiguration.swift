@@ -16,11 +16,14 @@ public struct ServiceConfiguration: Sendable {
     public var maxPixels: Int
     /// Folder of the browser page's files; nil serves no page.
     public var webRoot: String?
+    /// The OpenAPI document served at `/openapi.yaml`; nil means `openapi.yaml` beside the web root.
+    public var openAPIPath: String?
 
     public init(
         http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "", workers: Int = 4,
         databasePoolSize: Int = 8, queueCapacity: Int = 64, queueByteCapacity: Int = 512 * 1024 * 1024,
-        maxPixels: Int = 100_000_000, webRoot: String? = nil
+        maxPixels: Int = 100_000_000, webRoot: String? = nil,
+        openAPIPath: String? = nil
     ) {
         self.http = http
         self.databaseURL = databaseURL
@@ -30,5 +33,6 @@ public struct ServiceConfiguration: Sendable {
         self.queueByteCapacity = queueByteCapacity
         self.maxPixels = maxPixels
         self.webRoot = webRoot
+        self.openAPIPath = openAPIPath
     }
 }

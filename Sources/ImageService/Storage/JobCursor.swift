@@ -7,6 +7,9 @@ import Foundation
 /// microseconds since 2000-01-01 (PostgreSQL's own representation, so it is exact) followed by the id's 16 bytes.
 struct JobCursor: Equatable {
     static let encodedLength = 32
+    /// `timestamptz`'s range in microseconds since 2000-01-01: 4714-11-24 BC to before 294277-01-01 AD
+    /// (`MIN_TIMESTAMP` and `END_TIMESTAMP` of PostgreSQL's `datatype/timestamp.h`).
+    static let timestampRange: Range<Int64> = -211_813_488_000_000_000..<9_223_371_331_200_000_000
 
     var uploadedAt: Date
     var id: UUID
@@ -23,7 +26,9 @@ struct JobCursor: Equatable {
         guard let data = Data(base64Encoded: base64), data.count == 24 else { throw InvalidCursor() }
         let bytes = [UInt8](data)
         let micros = bytes[0..<8].withUnsafeBytes { PostgresBinary.integer($0, as: Int64.self) }
-        uploadedAt = PostgresBinary.date(fromMicroseconds: micros!)
+        // A time PostgreSQL cannot hold was never issued, and would fail the query ("timestamp out of range").
+        guard let micros, Self.timestampRange.contains(micros) else { throw InvalidCursor() }
+        uploadedAt = PostgresBinary.date(fromMicroseconds: micros)
         id = bytes[8...].withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
     }
 

@@ -21,4 +21,18 @@ import Testing
     func rejectsTextItDidNotIssue(text: String) {
         #expect(throws: InvalidCursor()) { try JobCursor(encoded: text) }
     }
+
+    // Found by schemathesis: a well-formed cursor whose time PostgreSQL cannot hold made the list query fail (500).
+    @Test(arguments: [Int64.max, Int64.min, 9_223_371_331_200_000_000, -211_813_488_000_000_001])
+    func rejectsTimesPostgreSQLCannotHold(micros: Int64) {
+        let text = Data(PostgresBinary.bytes(micros) + [UInt8](repeating: 7, count: 16)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        #expect(throws: InvalidCursor()) { try JobCursor(encoded: text) }
+    }
+
+    @Test func acceptsTheLastTimePostgreSQLCanHold() throws {
+        let cursor = JobCursor(
+            uploadedAt: PostgresBinary.date(fromMicroseconds: 9_223_371_331_199_000_000), id: UUID())
+        #expect(try JobCursor(encoded: cursor.encoded).id == cursor.id)
+    }
 }
