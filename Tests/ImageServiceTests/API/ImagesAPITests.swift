@@ -312,14 +312,21 @@ import Testing
         }
     }
 
-    /// A well-formed cursor naming a time PostgreSQL cannot hold used to fail the list query with a 500.
-    @Test func refusesACursorPostgreSQLCannotHoldWith400() async throws {
+    /// A well-formed cursor naming a time PostgreSQL cannot hold used to fail the list query with a 500; such a
+    /// cursor lies beyond every job, before or after.
+    @Test func listsFromCursorsBeyondPostgreSQLsTimes() async throws {
+        let png = TestImages.colorfulPNG(width: 8, height: 8)
         try await blocking { [service] in
             let client = try service.client()
-            // Base64url of 7f ff ff …: the largest int8 microseconds, far beyond the year 294276.
-            let response = try client.request("GET", "/api/images?before=f\(String(repeating: "_", count: 31))")
-            #expect(response.status == 400)
-            #expect((try response.json()["error"] as? [String: String])?["code"] == "invalid_parameter")
+            let accepted = try client.request("POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
+            let id = try accepted.json()["id"] as! String
+            // Base64url of 7f ff ff …, the largest int8 microseconds, and of 80 00 00 …, the smallest.
+            let afterAll = try client.request("GET", "/api/images?limit=100&before=f\(String(repeating: "_", count: 31))")
+            #expect(afterAll.status == 200)
+            #expect((try afterAll.json()["items"] as? [[String: Any]])?.contains { $0["id"] as? String == id } == true)
+            let beforeAll = try client.request("GET", "/api/images?before=g\(String(repeating: "A", count: 31))")
+            #expect(beforeAll.status == 200)
+            #expect((try beforeAll.json()["items"] as? [[String: Any]])?.isEmpty == true)
         }
     }
 }

@@ -25,7 +25,7 @@ import Testing
         #expect(response.body == Array("index.html".utf8))
     }
 
-    // Found by schemathesis: two templates matching one path listed GET twice in Allow.
+    // Two templates matching one path (`/healthz` and `/{file}`) used to list GET twice in Allow.
     @Test func namesEachAllowedMethodOnceWhenTwoTemplatesMatch() async throws {
         let response = try await Self.respond(.post, "/healthz")
         #expect(response.status == .methodNotAllowed)
