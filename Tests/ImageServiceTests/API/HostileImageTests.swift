@@ -107,12 +107,22 @@ import Testing
         Hostile(
             name: "an HTML page named like a JPEG", bytes: { Array("<!doctype html><script>alert(1)</script>".utf8) },
             outcome: .refused(415, "unsupported_media_type")),
-        Hostile(name: "a PNG signature only", bytes: { Array(png.prefix(8)) }, outcome: .refused(422, "truncated_image")),
-        Hostile(name: "a PNG cut inside IHDR", bytes: { Array(png.prefix(20)) }, outcome: .refused(422, "truncated_image")),
-        Hostile(name: "a PNG cut inside IDAT", bytes: { Array(png.prefix(png.count / 2)) }, outcome: .failed("truncated_image")),
-        Hostile(name: "a JPEG cut after SOI", bytes: { Array(try jpeg().prefix(4)) }, outcome: .refused(422, "truncated_image")),
         Hostile(
-            name: "a JPEG cut in its entropy-coded data", bytes: { let j = try jpeg(); return Array(j.prefix(j.count - 40)) },
+            name: "a PNG signature only", bytes: { Array(png.prefix(8)) }, outcome: .refused(422, "truncated_image")),
+        Hostile(
+            name: "a PNG cut inside IHDR", bytes: { Array(png.prefix(20)) }, outcome: .refused(422, "truncated_image")),
+        Hostile(
+            name: "a PNG cut inside IDAT", bytes: { Array(png.prefix(png.count / 2)) },
+            outcome: .failed("truncated_image")),
+        Hostile(
+            name: "a JPEG cut after SOI", bytes: { Array(try jpeg().prefix(4)) },
+            outcome: .refused(422, "truncated_image")),
+        Hostile(
+            name: "a JPEG cut in its entropy-coded data",
+            bytes: {
+                let j = try jpeg()
+                return Array(j.prefix(j.count - 40))
+            },
             outcome: .failed("truncated_image")),
         Hostile(
             name: "a PNG header claiming 100 000 × 100 000", bytes: { pngClaiming(width: 100_000, height: 100_000) },

@@ -318,12 +318,15 @@ import Testing
         let png = TestImages.colorfulPNG(width: 8, height: 8)
         try await blocking { [service] in
             let client = try service.client()
-            let accepted = try client.request("POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
+            let accepted = try client.request(
+                "POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
             let id = try accepted.json()["id"] as! String
             // Base64url of 7f ff ff …, the largest int8 microseconds, and of 80 00 00 …, the smallest.
-            let afterAll = try client.request("GET", "/api/images?limit=100&before=f\(String(repeating: "_", count: 31))")
+            let afterAll = try client.request(
+                "GET", "/api/images?limit=100&before=f\(String(repeating: "_", count: 31))")
             #expect(afterAll.status == 200)
-            #expect((try afterAll.json()["items"] as? [[String: Any]])?.contains { $0["id"] as? String == id } == true)
+            let items = try #require(try afterAll.json()["items"] as? [[String: Any]])
+            #expect(items.contains { $0["id"] as? String == id })
             let beforeAll = try client.request("GET", "/api/images?before=g\(String(repeating: "A", count: 31))")
             #expect(beforeAll.status == 200)
             #expect((try beforeAll.json()["items"] as? [[String: Any]])?.isEmpty == true)

@@ -11,10 +11,13 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    private static func respond(_ router: Router, _ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:])
+    private static func respond(
+        _ router: Router, _ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:]
+    )
         async throws -> HTTPResponse
     {
-        await router.respond(to: HTTPRequest(head: try HTTPRequestHead(method: method, target: target, headers: headers)))
+        await router.respond(
+            to: HTTPRequest(head: try HTTPRequestHead(method: method, target: target, headers: headers)))
     }
 
     @Test func servesTheConfiguredDocumentAsYAMLWithAnETag() async throws {
@@ -36,7 +39,9 @@ import Testing
 
     @Test func findsTheDocumentBesideTheWebRoot() async throws {
         let webRoot = Self.repositoryRoot.appendingPathComponent("web").path
-        #expect(OpenAPIDocument.defaultPath(webRoot: webRoot) == Self.repositoryRoot.appendingPathComponent("openapi.yaml").path)
+        #expect(
+            OpenAPIDocument.defaultPath(webRoot: webRoot)
+                == Self.repositoryRoot.appendingPathComponent("openapi.yaml").path)
         #expect(OpenAPIDocument.defaultPath(webRoot: webRoot + "/") == OpenAPIDocument.defaultPath(webRoot: webRoot))
 
         var router = Router(logger: Logger(label: "test"))

@@ -36,9 +36,13 @@ import Testing
         Hostile(
             "two different Content-Length fields",
             "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400),
-        Hostile("a Content-Length list that disagrees", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n", 400),
+        Hostile(
+            "a Content-Length list that disagrees", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n",
+            400),
         Hostile("a non-numeric Content-Length", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: five\r\n\r\n", 400),
-        Hostile("a Content-Length with a plus sign", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello", 400),
+        Hostile(
+            "a Content-Length with a plus sign", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello",
+            400),
         Hostile("a negative Content-Length", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n", 400),
         Hostile("a hexadecimal Content-Length", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", 400),
         Hostile(
@@ -70,7 +74,8 @@ import Testing
             "chunked twice in two fields",
             "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
             501),
-        Hostile("Transfer-Encoding xchunked", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 501),
+        Hostile(
+            "Transfer-Encoding xchunked", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 501),
         Hostile(
             "Transfer-Encoding in HTTP/1.0",
             "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
@@ -93,10 +98,12 @@ import Testing
         Hostile("a malformed version", "GET /ok HTTP/1.10\r\nHost: a\r\n\r\n", 400),
 
         // Limits: 8 KiB request line, 16 KiB or 100 header fields, the body limit before the body is read.
-        Hostile("a request line over 8 KiB", "GET /\(String(repeating: "a", count: 8200)) HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+        Hostile(
+            "a request line over 8 KiB", "GET /\(String(repeating: "a", count: 8200)) HTTP/1.1\r\nHost: a\r\n\r\n", 414),
         Hostile(
             "a header section over 16 KiB",
-            "GET /ok HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X-Filler: \(String(repeating: "b", count: 1000))\r\n", count: 17)
+            "GET /ok HTTP/1.1\r\nHost: a\r\n"
+                + String(repeating: "X-Filler: \(String(repeating: "b", count: 1000))\r\n", count: 17)
                 + "\r\n", 431),
         Hostile(
             "more than 100 header fields",
@@ -133,8 +140,11 @@ import Testing
             logger.logLevel = .critical
             var router = Router(logger: logger)
             router.add(.get, "/ok") { _, _ in HTTPResponse(status: .ok, body: Array("ok".utf8)) }
-            router.add(.post, "/echo") { request, _ in HTTPResponse(status: .ok, body: Array("\(request.body.count)".utf8)) }
-            StaticFiles(root: OpenAPIDocumentTests.repositoryRoot.appendingPathComponent("web").path).register(on: &router)
+            router.add(.post, "/echo") { request, _ in
+                HTTPResponse(status: .ok, body: Array("\(request.body.count)".utf8))
+            }
+            StaticFiles(root: OpenAPIDocumentTests.repositoryRoot.appendingPathComponent("web").path).register(
+                on: &router)
             server = try HTTPServer(configuration: configuration, responder: router, logger: logger)
             port = try server.start()
         }
