@@ -46,8 +46,11 @@ public struct ImagesAPI: Sendable {
         router.add(.get, "/api/images/{id}/original") { request, parameters in
             try await image(request, parameters, kind: .original)
         }
-        router.add(.get, "/healthz") { _, _ in .json(.ok, ["status": "ok"]) }
-        router.add(.get, "/readyz") { _, _ in try await readiness() }
+        router.add(.get, "/healthz") { request, _ in
+            _ = try QueryParameters(request.head, allowed: [])
+            return .json(.ok, ["status": "ok"])
+        }
+        router.add(.get, "/readyz") { request, _ in try await readiness(request) }
     }
 
     // MARK: Upload
@@ -253,7 +256,8 @@ public struct ImagesAPI: Sendable {
 
     // MARK: Health
 
-    func readiness() async throws -> HTTPResponse {
+    func readiness(_ request: HTTPRequest) async throws -> HTTPResponse {
+        _ = try QueryParameters(request.head, allowed: [])
         do {
             _ = try await database.withConnection { _ = try $0.query("SELECT 1", []) }
             return .json(.ok, ["status": "ready"])

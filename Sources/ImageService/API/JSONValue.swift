@@ -48,6 +48,16 @@ public enum JSONValue: Sendable, Equatable, Codable {
         self = value
     }
 
+    /// Whether a string or a key anywhere in the value holds U+0000.
+    var containsNUL: Bool {
+        switch self {
+        case .null, .bool, .integer, .number: false
+        case .string(let text): text.utf8.contains(0)
+        case .array(let values): values.contains { $0.containsNUL }
+        case .object(let members): members.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        }
+    }
+
     /// Compact JSON text.
     public var jsonText: String {
         let encoder = JSONEncoder()

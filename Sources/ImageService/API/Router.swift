@@ -57,7 +57,8 @@ public struct Router: HTTPResponder {
             guard let parameters = Self.match(route.segments, path) else { continue }
             let method = request.head.method == .head ? HTTPMethod.get : request.head.method
             guard route.method == method else {
-                allowed.append(route.method)
+                // Two templates can match one path (`/healthz` and `/{file}`): name each method once.
+                if !allowed.contains(route.method) { allowed.append(route.method) }
                 continue
             }
             do {
@@ -77,7 +78,7 @@ public struct Router: HTTPResponder {
             }
         }
         if !allowed.isEmpty {
-            if allowed.contains(.get) { allowed.append(.head) }
+            if allowed.contains(.get), !allowed.contains(.head) { allowed.append(.head) }
             return (APIError.methodNotAllowed(allowed: allowed).response(), "unmatched")
         }
         return (APIError.notFound("no route for \(request.head.path)").response(), "unmatched")

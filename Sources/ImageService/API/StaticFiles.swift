@@ -26,6 +26,11 @@ public struct StaticFiles: Sendable {
         router.add(.get, "/{file}") { request, parameters in try serve(parameters["file"] ?? "", request) }
     }
 
+    /// Serves the one file `name` of the folder at `route` (the OpenAPI document at `/openapi.yaml`).
+    public func register(_ name: String, at route: String, on router: inout Router) {
+        router.add(.get, route) { request, _ in try serve(name, request) }
+    }
+
     private func serve(_ name: String, _ request: HTTPRequest) throws -> HTTPResponse {
         guard Self.isPlainName(name), let type = Self.mediaTypes[(name as NSString).pathExtension.lowercased()] else {
             throw APIError.notFound("no such file")

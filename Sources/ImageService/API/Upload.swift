@@ -38,8 +38,7 @@ struct Upload: Sendable {
             let body = try Self.decodeJSONBody(request.body)
             bytes = body.image
             filename = body.filename.flatMap(sanitizedFilename)
-            metadata = body.metadata.map { $0.jsonText }
-            if let metadata, metadata.utf8.count > Self.maxMetadataBytes { throw Self.metadataTooLarge }
+            metadata = try body.metadata.map(Self.validatedMetadata)
         default:
             bytes = request.body
             filename = Self.filename(fromContentDisposition: request.head.headers["Content-Disposition"])
@@ -66,17 +65,24 @@ struct Upload: Sendable {
         guard let image = Data(base64Encoded: decoded.image, options: .ignoreUnknownCharacters) else {
             throw .badRequest(code: "invalid_body", "image must be base64")
         }
-        switch decoded.metadata {
-        case nil, .null?: return ([UInt8](image), decoded.filename, nil)
-        case .object?: return ([UInt8](image), decoded.filename, decoded.metadata)
-        default: throw invalidMetadata
-        }
+        return ([UInt8](image), decoded.filename, decoded.metadata == .null ? nil : decoded.metadata)
     }
 
     private static func validatedMetadata(_ text: String) throws(APIError) -> String {
         guard text.utf8.count <= maxMetadataBytes else { throw metadataTooLarge }
-        guard let value = JSONValue(json: text), case .object = value else { throw invalidMetadata }
-        return value.jsonText
+        guard let value = JSONValue(json: text) else { throw invalidMetadata }
+        return try validatedMetadata(value)
+    }
+
+    /// The compact text of a metadata object. NUL is refused because PostgreSQL's `jsonb` cannot store `\u0000`.
+    private static func validatedMetadata(_ value: JSONValue) throws(APIError) -> String {
+        guard case .object = value else { throw invalidMetadata }
+        guard !value.containsNUL else {
+            throw .badRequest(code: "invalid_metadata", "metadata must not contain the character U+0000")
+        }
+        let text = value.jsonText
+        guard text.utf8.count <= maxMetadataBytes else { throw metadataTooLarge }
+        return text
     }
 
     private static let invalidMetadata = APIError.badRequest(code: "invalid_metadata", "metadata must be a JSON object")

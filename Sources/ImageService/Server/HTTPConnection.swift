@@ -132,7 +132,9 @@ final class HTTPConnection {
             }
             switch event {
             case .needMoreData:
-                if case .idle = phase, parser.bufferedByteCount > 0 {
+                // Not `bufferedByteCount > 0`: complete lines are consumed, so a client dripping whole header
+                // lines would leave nothing buffered and never start the header deadline (slowloris).
+                if case .idle = phase, !parser.isIdle {
                     phase = .readingHead(deadline: monotonicSeconds() + server.configuration.headerTimeout)
                 }
                 return

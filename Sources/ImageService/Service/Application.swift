@@ -40,6 +40,7 @@ public final class Application: Sendable {
             database: database, queue: queue, kernel: kernel, settings: configuration.jobs, completions: completions,
             metrics: metrics, logger: logger
         ).register(on: &router)
+        OpenAPIDocument.register(path: configuration.openAPIPath, webRoot: configuration.webRoot, on: &router)
         if let webRoot = configuration.webRoot {
             StaticFiles(root: webRoot).register(on: &router)
         }

@@ -18,11 +18,14 @@ public struct ServiceConfiguration: Sendable {
     public var webRoot: String?
     /// Leases, sweeps, retries, shutdown grace, backlog and retention of the durable queue.
     public var jobs: JobSettings
+    /// The OpenAPI document served at `/openapi.yaml`; nil means `openapi.yaml` beside the web root.
+    public var openAPIPath: String?
 
     public init(
         http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "", workers: Int = 4,
         databasePoolSize: Int = 8, queueCapacity: Int = 64, queueByteCapacity: Int = 512 * 1024 * 1024,
-        maxPixels: Int = 100_000_000, webRoot: String? = nil, jobs: JobSettings = JobSettings()
+        maxPixels: Int = 100_000_000, webRoot: String? = nil, openAPIPath: String? = nil,
+        jobs: JobSettings = JobSettings()
     ) {
         self.http = http
         self.databaseURL = databaseURL
@@ -33,5 +36,6 @@ public struct ServiceConfiguration: Sendable {
         self.maxPixels = maxPixels
         self.webRoot = webRoot
         self.jobs = jobs
+        self.openAPIPath = openAPIPath
     }
 }

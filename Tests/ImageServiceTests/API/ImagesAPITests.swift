@@ -330,6 +330,53 @@ import Testing
             let client = try service.client()
             #expect(try client.request("GET", "/healthz").status == 200)
             #expect(try client.request("GET", "/readyz").status == 200)
+            #expect(try client.request("GET", "/healthz?verbose=1").status == 400)
+            #expect(try client.request("GET", "/readyz?verbose=1").status == 400)
+        }
+    }
+
+    // MARK: Found by schemathesis (scripts/contract-test.sh)
+
+    /// PostgreSQL's `jsonb` cannot hold `\u0000`: such metadata used to reach the INSERT and fail it with a 500.
+    @Test func refusesMetadataHoldingNULWith400() async throws {
+        let png = TestImages.colorfulPNG(width: 8, height: 8)
+        let metadata = #"{"tag":"a\u0000b"}"#
+        try await blocking { [service] in
+            let client = try service.client()
+            let responses = [
+                try Self.upload(client, png, query: "", extraFields: [("metadata", metadata)]),
+                try client.request(
+                    "POST", "/api/images", headers: [("Content-Type", "image/png"), ("X-Image-Metadata", metadata)],
+                    body: png),
+                try client.request(
+                    "POST", "/api/images", headers: [("Content-Type", "application/json")],
+                    body: Array(#"{"image":"\#(Data(png).base64EncodedString())","metadata":{"k\u0000":1}}"#.utf8)),
+            ]
+            for response in responses {
+                #expect(response.status == 400)
+                #expect((try response.json()["error"] as? [String: String])?["code"] == "invalid_metadata")
+            }
+        }
+    }
+
+    /// A well-formed cursor naming a time PostgreSQL cannot hold used to fail the list query with a 500; such a
+    /// cursor lies beyond every job, before or after.
+    @Test func listsFromCursorsBeyondPostgreSQLsTimes() async throws {
+        let png = TestImages.colorfulPNG(width: 8, height: 8)
+        try await blocking { [service] in
+            let client = try service.client()
+            let accepted = try client.request(
+                "POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
+            let id = try accepted.json()["id"] as! String
+            // Base64url of 7f ff ff …, the largest int8 microseconds, and of 80 00 00 …, the smallest.
+            let afterAll = try client.request(
+                "GET", "/api/images?limit=100&before=f\(String(repeating: "_", count: 31))")
+            #expect(afterAll.status == 200)
+            let items = try #require(try afterAll.json()["items"] as? [[String: Any]])
+            #expect(items.contains { $0["id"] as? String == id })
+            let beforeAll = try client.request("GET", "/api/images?before=g\(String(repeating: "A", count: 31))")
+            #expect(beforeAll.status == 200)
+            #expect((try beforeAll.json()["items"] as? [[String: Any]])?.isEmpty == true)
         }
     }
 }
