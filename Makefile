@@ -10,7 +10,7 @@ SWIFT_TEST_ARGS ?=
 PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
-.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check
+.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check contract-test fuzz fuzz-smoke
 
 help: ## List the targets
 	@echo "Targets:"
@@ -38,6 +38,15 @@ chaos: ## Only the durability tests: crash, two replicas, database restart, SIGT
 
 browser-test: ## Only the page's Selenium test, against a running imageproc (IMAGEPROC_URL=http://127.0.0.1:PORT)
 	scripts/browser-test.sh
+
+contract-test: ## Only schemathesis against a live server, checking openapi.yaml (DATABASE_URL or the private cluster)
+	scripts/contract-test.sh
+
+fuzz: ## Run each libFuzzer harness for FUZZ_SECONDS (default 600)
+	scripts/fuzz.sh $${FUZZ_SECONDS:-600}
+
+fuzz-smoke: ## Run each libFuzzer harness for 60 seconds (CI)
+	scripts/fuzz.sh 60
 
 deploy-check: ## Check Dockerfile and k8s/ (hadolint, checkov, kustomize, kubernetes-validate, static build + ldd)
 	scripts/check-deploy.sh

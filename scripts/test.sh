@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: system packages, a throwaway PostgreSQL in /tmp on a free port
 # (unless DATABASE_URL is set), a reachability check, then every test: `swift test`,
-# the page in headless Chromium against the real server, and the chaos tests (which
-# bring their own cluster). The clusters are stopped and removed however this ends:
+# the page in headless Chromium against the real server, /metrics through
+# prometheus_client's parser, schemathesis against openapi.yaml, and the chaos tests
+# (which bring their own cluster). The clusters are stopped and removed however this ends:
 # success, failing tests, Ctrl-C or kill. Exits non-zero if any part failed.
 # Environment: SWIFT_TEST_ARGS (extra arguments to `swift test`), DATABASE_URL.
 set -euo pipefail
@@ -81,6 +82,9 @@ kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
 rm -f "$server_log"
+
+# The published contract: schemathesis against a live server on the same database.
+"$REPO_ROOT/scripts/contract-test.sh" || failed+=("contract")
 
 # Durability with real processes, on a PostgreSQL of its own that it restarts.
 "$REPO_ROOT/scripts/chaos.sh" || failed+=("chaos")
