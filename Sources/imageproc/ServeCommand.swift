@@ -52,6 +52,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Delete finished jobs after this many days (env IMAGEPROC_RETENTION_DAYS, default: keep).")
     var retentionDays: Int?
 
+    @Option(help: "File of API tokens, one per line (env IMAGEPROC_API_TOKENS_FILE; or IMAGEPROC_API_TOKENS, comma-separated).")
+    var apiTokensFile: String?
+
+    @Option(help: "Origins allowed by CORS, comma-separated, or * (env IMAGEPROC_CORS_ORIGINS, default: none).")
+    var corsOrigins: String?
+
     @Option(help: "PostgreSQL URL (env DATABASE_URL; otherwise libpq's PG* variables).")
     var databaseURL: String?
 
@@ -88,13 +94,23 @@ struct ServeCommand: ParsableCommand {
         guard lease >= .seconds(4), jobs.sweepInterval > .zero, jobs.maxAttempts > 0 else {
             throw ValidationError("the lease must be at least 4 seconds; sweep interval and attempts positive")
         }
+        var tokens = (environment["IMAGEPROC_API_TOKENS"] ?? "").split(separator: ",").map(String.init)
+        if let file = apiTokensFile ?? environment["IMAGEPROC_API_TOKENS_FILE"] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("cannot read the API tokens file \(file)")
+            }
+            tokens += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let origins = (corsOrigins ?? environment["IMAGEPROC_CORS_ORIGINS"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let configuration = ServiceConfiguration(
             http: http,
             databaseURL: databaseURL ?? environment["DATABASE_URL"] ?? "",
             workers: try setting(workers, "IMAGEPROC_WORKERS", 4),
             queueCapacity: try setting(queueCapacity, "IMAGEPROC_QUEUE_CAPACITY", 64),
             maxPixels: try setting(maxPixels, "IMAGEPROC_MAX_PIXELS", 100_000_000),
-            webRoot: webRoot ?? environment["IMAGEPROC_WEB_ROOT"] ?? defaultWebRoot, jobs: jobs)
+            webRoot: webRoot ?? environment["IMAGEPROC_WEB_ROOT"] ?? defaultWebRoot,
+            access: AccessPolicy(tokens: tokens, allowedOrigins: Set(origins)), jobs: jobs)
         guard configuration.workers > 0, configuration.queueCapacity > 0 else {
             throw ValidationError("workers and queue capacity must be positive")
         }

@@ -4,7 +4,8 @@ import Logging
 /// errors become responses: `HTTPResponseError`s are told to the client, anything else is logged and answered 500.
 ///
 /// `HEAD` is served by the `GET` handler (the server sends the head only); a path that exists under other methods
-/// answers 405 with `Allow`.
+/// answers 405 with `Allow`. The `AccessPolicy` is applied here too: 401 for `/api/*` without a valid token, and
+/// CORS headers and preflight (`OPTIONS`) answers for allowed origins.
 public struct Router: HTTPResponder {
     /// Handles one matched request; `parameters` holds the template's captures.
     public typealias Handler = @Sendable (HTTPRequest, RouteParameters) async throws -> HTTPResponse
@@ -24,10 +25,12 @@ public struct Router: HTTPResponder {
     private var routes: [Route] = []
     private let logger: Logger
     private let metrics: ServiceMetrics?
+    private let access: AccessPolicy
 
-    public init(logger: Logger, metrics: ServiceMetrics? = nil) {
+    public init(logger: Logger, metrics: ServiceMetrics? = nil, access: AccessPolicy = AccessPolicy()) {
         self.logger = logger
         self.metrics = metrics
+        self.access = access
     }
 
     /// Adds a route; `template` segments in braces capture that segment of the path.
@@ -41,7 +44,10 @@ public struct Router: HTTPResponder {
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let started = ContinuousClock.now
-        let (response, route) = await route(request)
+        var (response, route) = await route(request)
+        for (name, value) in access.corsHeaders(origin: request.head.headers["Origin"]) {
+            response.headers.replaceOrAdd(name: name, value: value)
+        }
         metrics?.recordRequest(
             method: request.head.method, route: route, status: response.status,
             seconds: (ContinuousClock.now - started).seconds, bytesIn: request.body.count,
@@ -52,6 +58,12 @@ public struct Router: HTTPResponder {
     /// The response and the template of the route that made it ("unmatched" when none did).
     private func route(_ request: HTTPRequest) async -> (HTTPResponse, String) {
         let path = Self.split(request.head.path)
+        if request.head.method == .options, !access.allowedOrigins.isEmpty {
+            return (preflight(request, path), "preflight")
+        }
+        if access.requiresToken(request.head.path), !access.permits(authorization: request.head.headers["Authorization"]) {
+            return (AccessPolicy.unauthorized.response(), "unauthorized")
+        }
         var allowed: [HTTPMethod] = []
         for route in routes {
             guard let parameters = Self.match(route.segments, path) else { continue }
@@ -82,6 +94,20 @@ public struct Router: HTTPResponder {
             return (APIError.methodNotAllowed(allowed: allowed).response(), "unmatched")
         }
         return (APIError.notFound("no route for \(request.head.path)").response(), "unmatched")
+    }
+
+    /// A CORS preflight: which methods the path has and which request headers a page may send.
+    private func preflight(_ request: HTTPRequest, _ path: [Substring]) -> HTTPResponse {
+        var methods = routes.filter { Self.match($0.segments, path) != nil }.map(\.method)
+        guard !methods.isEmpty else { return APIError.notFound("no route for \(request.head.path)").response() }
+        if methods.contains(.get) { methods.append(.head) }
+        return HTTPResponse(
+            status: .noContent,
+            headers: [
+                "Access-Control-Allow-Methods": methods.map(\.rawValue).joined(separator: ", "),
+                "Access-Control-Allow-Headers": AccessPolicy.allowedRequestHeaders,
+                "Access-Control-Max-Age": "600",
+            ])
     }
 
     private static func split(_ path: String) -> [Substring] {

@@ -30,7 +30,7 @@ public final class Application: Sendable {
             queue: queue, conninfo: configuration.databaseURL, settings: configuration.jobs, metrics: metrics,
             logger: logger)
         serviceMetrics = ServiceMetrics(jobs: metrics, queue: queue)
-        var router = Router(logger: logger, metrics: serviceMetrics)
+        var router = Router(logger: logger, metrics: serviceMetrics, access: configuration.access)
         router.add(.get, "/metrics") { [serviceMetrics] _, _ in
             HTTPResponse(
                 status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],

@@ -16,6 +16,8 @@ public struct ServiceConfiguration: Sendable {
     public var maxPixels: Int
     /// Folder of the browser page's files; nil serves no page.
     public var webRoot: String?
+    /// API tokens and CORS origins.
+    public var access: AccessPolicy
     /// Leases, sweeps, retries, shutdown grace, backlog and retention of the durable queue.
     public var jobs: JobSettings
     /// The OpenAPI document served at `/openapi.yaml`; nil means `openapi.yaml` beside the web root.
@@ -25,7 +27,7 @@ public struct ServiceConfiguration: Sendable {
         http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "", workers: Int = 4,
         databasePoolSize: Int = 8, queueCapacity: Int = 64, queueByteCapacity: Int = 512 * 1024 * 1024,
         maxPixels: Int = 100_000_000, webRoot: String? = nil, openAPIPath: String? = nil,
-        jobs: JobSettings = JobSettings()
+        access: AccessPolicy = AccessPolicy(), jobs: JobSettings = JobSettings()
     ) {
         self.http = http
         self.databaseURL = databaseURL
@@ -35,6 +37,7 @@ public struct ServiceConfiguration: Sendable {
         self.queueByteCapacity = queueByteCapacity
         self.maxPixels = maxPixels
         self.webRoot = webRoot
+        self.access = access
         self.jobs = jobs
         self.openAPIPath = openAPIPath
     }

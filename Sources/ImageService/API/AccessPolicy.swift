@@ -1,0 +1,53 @@
+/// Who may call the API from where: optional bearer tokens for `/api/*` and optional CORS for browser pages on
+/// other origins. Both off by default (local use); tokens are required for anything reachable from outside.
+public struct AccessPolicy: Sendable {
+    /// Accepted bearer tokens; empty means the API is open.
+    private let tokens: [[UInt8]]
+    /// Origins allowed to call from a browser (`https://app.example`), or `*`; empty means no CORS headers at all.
+    public let allowedOrigins: Set<String>
+
+    static let allowedRequestHeaders = "Authorization, Content-Type, Idempotency-Key, X-Image-Metadata, X-Request-Id"
+    static let exposedResponseHeaders = "Location, Retry-After, ETag, Content-Disposition, X-Request-Id"
+
+    public init(tokens: [String] = [], allowedOrigins: Set<String> = []) {
+        self.tokens = tokens.filter { !$0.isEmpty }.map { Array($0.utf8) }
+        self.allowedOrigins = allowedOrigins
+    }
+
+    /// Whether requests to `path` must carry a token.
+    func requiresToken(_ path: String) -> Bool {
+        !tokens.isEmpty && (path == "/api" || path.hasPrefix("/api/"))
+    }
+
+    /// Whether `Authorization` holds one of the tokens. Every token is compared in full, so the time taken says
+    /// nothing about how much of a guess was right.
+    func permits(authorization: String?) -> Bool {
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+            return false
+        }
+        let presented = Array(authorization.utf8.dropFirst(7))
+        var matched = false
+        for token in tokens {
+            var difference = UInt8(truncatingIfNeeded: token.count ^ presented.count)
+            for index in 0..<token.count {
+                difference |= token[index] ^ (index < presented.count ? presented[index] : 0)
+            }
+            matched = matched || difference == 0
+        }
+        return matched
+    }
+
+    static let unauthorized = APIError(
+        status: .unauthorized, code: "unauthorized", message: "this API needs Authorization: Bearer <token>",
+        headers: ["WWW-Authenticate": "Bearer realm=\"imageproc\""])
+
+    /// The CORS headers for a request from `origin`, or none when that origin is not allowed.
+    func corsHeaders(origin: String?) -> HTTPHeaders {
+        guard let origin, allowedOrigins.contains(origin) || allowedOrigins.contains("*") else { return HTTPHeaders() }
+        return [
+            "Access-Control-Allow-Origin": allowedOrigins.contains("*") ? "*" : origin,
+            "Access-Control-Expose-Headers": Self.exposedResponseHeaders,
+            "Vary": "Origin",
+        ]
+    }
+}
