@@ -76,6 +76,12 @@ ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg
 /// Encodes a 1- or 3-channel image as baseline JPEG with 4:2:0 chroma (gray: one component).
 ik_status ik__jpeg_encode(const ik_image *image, int quality, ik__buffer *output, char *message, size_t capacity);
 
+/// Grayscale of a JPEG as a JPEG of `quality` without decoding to pixels: the luma coefficients, requantised.
+/// Leaves `result` zeroed and returns IK_OK when the JPEG is not YCbCr or gray with full-resolution luma (the
+/// caller then takes the pixel path).
+ik_status ik__jpeg_gray_transcode(const unsigned char *data, size_t size, int quality, uint64_t max_pixels,
+                                  ik_output *result, char *message, size_t capacity);
+
 /// Decodes a PNG into a 1-, 2-, 3- or 4-channel 8-bit image.
 ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image,
                          char *message, size_t capacity);

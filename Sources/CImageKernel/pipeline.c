@@ -146,6 +146,21 @@ ik_status ik_process(const unsigned char *data, size_t size, const ik_options *o
     if (status != IK_OK) {
         return status;
     }
+    ik_format format = options->output_format == IK_OUTPUT_SAME ? info.format
+                       : options->output_format == IK_OUTPUT_JPEG ? IK_FORMAT_JPEG
+                                                                   : IK_FORMAT_PNG;
+    if (info.format == IK_FORMAT_JPEG && format == IK_FORMAT_JPEG && options->operation_count == 1 &&
+        options->operations[0] == IK_OP_GRAYSCALE) {
+        status = ik__jpeg_gray_transcode(data, size, options->jpeg_quality, options->max_pixels, output, message,
+                                         capacity);
+        if (status != IK_OK) {
+            return status;
+        }
+        if (output->data != NULL) {
+            ik__clear_message(message, capacity);
+            return IK_OK;
+        }
+    }
     ik__jpeg_request request = {
         .scale_eighths = 8, .gray = contains(options, IK_OP_GRAYSCALE), .max_pixels = options->max_pixels};
     ik__resize_plan plan = {0};
@@ -167,9 +182,6 @@ ik_status ik_process(const unsigned char *data, size_t size, const ik_options *o
     }
     status = run_operations(options, &plan, &image, message, capacity);
     ik__buffer buffer = {0};
-    ik_format format = options->output_format == IK_OUTPUT_SAME ? info.format
-                       : options->output_format == IK_OUTPUT_JPEG ? IK_FORMAT_JPEG
-                                                                   : IK_FORMAT_PNG;
     if (status == IK_OK) {
         status = encode(&image, format, options->jpeg_quality, &buffer, message, capacity);
     }
