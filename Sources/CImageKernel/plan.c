@@ -59,7 +59,7 @@ int ik__plan_jpeg_scale(const ik__resize_plan *plan) {
     double source_width = plan->x1 - plan->x0;
     double source_height = plan->y1 - plan->y0;
     for (int eighths = 1; eighths < 8; eighths++) {
-        if (source_width * eighths / 8 >= 2.0 * plan->width && source_height * eighths / 8 >= 2.0 * plan->height) {
+        if (source_width * eighths / 8 >= plan->width && source_height * eighths / 8 >= plan->height) {
             return eighths;
         }
     }

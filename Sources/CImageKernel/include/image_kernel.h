@@ -32,7 +32,7 @@
  *
  * Two cheap speed-ups are taken when the input is JPEG:
  *   - DCT-domain scaling: a JPEG that will be reduced is decoded at M/8 of its size (M = 1..8), the smallest
- *     scale that keeps at least twice the target size, so the Lanczos pass that follows stays clean.
+ *     scale that keeps at least the target size; the Lanczos pass does the rest.
  *   - A JPEG that will be made gray is decoded as luma only (libjpeg skips the chroma planes).
  *
  * ============================================================================
