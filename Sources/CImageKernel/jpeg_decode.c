@@ -64,6 +64,12 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
     cinfo->out_color_space = output_color_space(cinfo->jpeg_color_space, request->gray);
     cinfo->scale_num = (unsigned int)request->scale_eighths;
     cinfo->scale_denom = 8;
+    if (request->scale_eighths < 8) {
+        // The image will be resampled down further: chroma that is still subsampled at this scale (4:2:2 at
+        // 4/8) may be replicated rather than interpolated, which lets libjpeg-turbo upsample and convert to RGB
+        // in one SIMD pass (merged upsampling); the resampling that follows averages the difference away.
+        cinfo->do_fancy_upsampling = FALSE;
+    }
     jpeg_start_decompress(cinfo);
 
     int cmyk = cinfo->out_color_space == JCS_CMYK;
