@@ -18,7 +18,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -38,6 +40,9 @@ typedef struct axis_weights {
     /// count), row i at pairs + i * pair_count: what SSE2's multiply-add of 16-bit pairs takes.
     uint32_t pair_count;
     int32_t *pairs;
+    /// For output pixels 2q and 2q + 1 side by side, what the AVX2 filter multiplies by: entry
+    /// q * pair_count + j is 8 lanes of 32 bits, pairs[2q][j] four times then pairs[2q + 1][j] four times.
+    int32_t (*twin_pairs)[8];
 } axis_weights;
 
 static double sinc(double x) {
@@ -60,6 +65,7 @@ static void axis_free(axis_weights *axis) {
     free(axis->count);
     free(axis->weights);
     free(axis->pairs);
+    free(axis->twin_pairs);
     memset(axis, 0, sizeof(*axis));
 }
 
@@ -101,10 +107,11 @@ static ik_status axis_init(axis_weights *axis, uint32_t source_size, double star
     axis->count = malloc(index_bytes);
     axis->weights = malloc(weight_bytes);
     // pair_count * size <= taps * size (taps >= 1), so no new overflow.
-    axis->pairs = malloc((size_t)axis->pair_count * size * sizeof(int32_t) + sizeof(int32_t));
+    axis->pairs = calloc((size_t)axis->pair_count * size + 1, sizeof(int32_t));
+    axis->twin_pairs = malloc(((size_t)axis->pair_count * (size / 2) + 1) * sizeof(*axis->twin_pairs));
     double *exact = malloc(axis->taps * sizeof(double));
     if (axis->first == NULL || axis->count == NULL || axis->weights == NULL || axis->pairs == NULL ||
-        exact == NULL) {
+        axis->twin_pairs == NULL || exact == NULL) {
         free(exact);
         axis_free(axis);
         return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for resize weights");
@@ -141,6 +148,17 @@ static ik_status axis_init(axis_weights *axis, uint32_t source_size, double star
             // Every weight is within +-2 ONE (Lanczos-3's lobes are small), so fits in 16 bits.
             uint32_t high = k + 1 < last - first ? (uint32_t)fixed[k + 1] : 0;
             pairs[k / 2] = (int32_t)(((uint32_t)fixed[k] & 0xFFFFu) | (high << 16));
+        }
+    }
+    for (uint32_t q = 0; q < size / 2; q++) {
+        const int32_t *even = axis->pairs + (size_t)(2 * q) * axis->pair_count;
+        const int32_t *odd = even + axis->pair_count;
+        for (uint32_t j = 0; j < axis->pair_count; j++) {
+            int32_t *lanes = axis->twin_pairs[(size_t)q * axis->pair_count + j];
+            for (int lane = 0; lane < 4; lane++) {
+                lanes[lane] = even[j];
+                lanes[lane + 4] = odd[j];
+            }
         }
     }
     free(exact);
@@ -222,9 +240,8 @@ static inline void filter_row_wide(const unsigned char *in, unsigned char *out, 
 }
 #endif
 
-__attribute__((target_clones("avx2", "default"))) static void filter_row(const unsigned char *in, unsigned char *out,
-                                                                         const axis_weights *axis,
-                                                                         uint32_t channels) {
+__attribute__((target_clones("avx2", "default"))) static void
+filter_row_any(const unsigned char *in, unsigned char *out, const axis_weights *axis, uint32_t channels) {
     switch (channels) {
     case 1:
         filter_row_narrow(in, out, axis, 1);
@@ -239,6 +256,85 @@ __attribute__((target_clones("avx2", "default"))) static void filter_row(const u
         filter_row_wide(in, out, axis, 4);
         break;
     }
+}
+
+#if defined(__x86_64__)
+/// One row, horizontally, 3 or 4 channels, two output pixels at once in the two halves of an AVX2 register. A
+/// step takes two taps of each pixel: the 8 bytes from the tap on (R0 G0 B0 R1 G1 B1 ..) are shuffled into
+/// 16-bit pairs (R0 R1 G0 G1 B0 B1 ..) and multiplied by the two taps' weights with one multiply-add (pmaddwd),
+/// which sums each pair into one 32-bit lane per channel. Both pixels run for the larger of their two tap
+/// counts, the other's extra weights being 0; a pair whose reads would pass `readable` bytes (the row's end and
+/// its slack) is left to filter_row_any, as is an odd last pixel.
+__attribute__((target("avx2"))) static void filter_row_twins(const unsigned char *in, unsigned char *out,
+                                                             const axis_weights *axis, const uint32_t channels,
+                                                             size_t readable) {
+    // Byte indices of R0 R1 G0 G1 B0 B1 (A0 A1), each followed by a zero byte (-1): 8 16-bit samples a lane.
+    const __m256i shuffle = channels == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
+                                                             0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
+                                          : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,
+                                                             0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+    // Locals, not axis fields: the byte stores below may alias anything, and would force a reload of each.
+    const int32_t *firsts = axis->first;
+    const int32_t *counts = axis->count;
+    const int32_t(*twins)[8] = axis->twin_pairs;
+    const size_t pair_count = axis->pair_count;
+    const uint32_t size = axis->size;
+    uint32_t x = 0;
+    for (; x + 1 < size; x += 2) {
+        int32_t steps = ((counts[x] > counts[x + 1] ? counts[x] : counts[x + 1]) + 1) / 2;
+        size_t first = (size_t)firsts[x];
+        size_t second = (size_t)firsts[x + 1];
+        // The last step reads 8 bytes from (second + 2 * steps - 2) * channels.
+        if ((second + 2 * (size_t)steps) * channels + 4 > readable) {
+            break;
+        }
+        const __m256i *weights = (const __m256i *)twins[(size_t)(x / 2) * pair_count];
+        const unsigned char *a = in + first * channels;
+        const unsigned char *b = in + second * channels;
+        __m256i sums = _mm256_set1_epi32(HALF);
+        for (int32_t j = 0; j < steps; j++, a += 2 * channels, b += 2 * channels) {
+            __m256i bytes = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)a)),
+                                                    _mm_loadl_epi64((const __m128i *)b), 1);
+            __m256i samples = _mm256_shuffle_epi8(bytes, shuffle);
+            sums = _mm256_add_epi32(sums, _mm256_madd_epi16(samples, _mm256_loadu_si256(weights + j)));
+        }
+        sums = _mm256_srai_epi32(sums, PRECISION_BITS);
+        __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+        __m128i bytes = _mm_packus_epi16(words, words);
+        int32_t left_pixel = _mm_cvtsi128_si32(bytes);
+        int32_t right_pixel = _mm_cvtsi128_si32(_mm_srli_si128(bytes, 4));
+        // Left first: for 3 channels its fourth byte is overwritten by the right pixel.
+        memcpy(out + (size_t)x * channels, &left_pixel, 4);
+        memcpy(out + (size_t)(x + 1) * channels, &right_pixel, 4);
+    }
+    if (x < size) {
+        // The rest, through a view of the axis that starts at pixel x.
+        axis_weights rest = *axis;
+        rest.size = axis->size - x;
+        rest.first += x;
+        rest.count += x;
+        rest.weights += (size_t)x * axis->taps;
+        rest.pairs += (size_t)x * axis->pair_count;
+        filter_row_any(in, out + (size_t)x * channels, &rest, channels);
+    }
+}
+#endif
+
+/// One row, horizontally. `readable`: how many bytes from `in` on may be read (the row, and what follows it in
+/// its buffer, at least IK__ROW_SLACK).
+static void filter_row(const unsigned char *in, unsigned char *out, const axis_weights *axis, uint32_t channels,
+                       size_t readable) {
+#if defined(__x86_64__)
+    if (channels >= 3 && __builtin_cpu_supports("avx2")) {
+        if (channels == 3) {
+            filter_row_twins(in, out, axis, 3, readable);
+        } else {
+            filter_row_twins(in, out, axis, 4, readable);
+        }
+        return;
+    }
+#endif
+    filter_row_any(in, out, axis, channels);
 }
 
 /// Output row `y` of a vertical pass: the weighted sum of rows of `source` (whose first row is source row
@@ -279,7 +375,7 @@ static void vertical_then_horizontal(const ik_image *source, const axis_weights 
         unsigned char *out = result->data + (size_t)y * result->stride;
         if (horizontal) {
             vertical_row(source, 0, rows, y, sums, row);
-            filter_row(row, out, columns, source->channels);
+            filter_row(row, out, columns, source->channels, source->stride + IK__ROW_SLACK);
         } else {
             vertical_row(source, 0, rows, y, sums, out);
         }
@@ -302,7 +398,8 @@ static ik_status horizontal_then_vertical(const ik_image *source, const axis_wei
     }
     for (uint32_t y = 0; y < temporary.height; y++) {
         filter_row(source->data + (size_t)(row_begin + y) * source->stride,
-                   temporary.data + (size_t)y * temporary.stride, columns, source->channels);
+                   temporary.data + (size_t)y * temporary.stride, columns, source->channels,
+                   source->stride + IK__ROW_SLACK);
     }
     for (uint32_t y = 0; y < result->height; y++) {
         vertical_row(&temporary, row_begin, rows, y, sums, result->data + (size_t)y * result->stride);
@@ -318,7 +415,8 @@ static ik_status run_passes(const ik_image *source, const axis_weights *columns,
         for (uint32_t y = 0; y < result->height; y++) {
             unsigned char *out = result->data + (size_t)y * result->stride;
             if (horizontal) {
-                filter_row(source->data + (size_t)y * source->stride, out, columns, source->channels);
+                filter_row(source->data + (size_t)y * source->stride, out, columns, source->channels,
+                           source->stride + IK__ROW_SLACK);
             } else {
                 memcpy(out, source->data + (size_t)y * source->stride, result->stride);
             }
