@@ -20,19 +20,6 @@ typedef struct decode_state {
     ik_image image;
 } decode_state;
 
-/// Called by libjpeg as it works; stops a progressive JPEG that has too many scans.
-static void on_progress(j_common_ptr cinfo) {
-    if (!cinfo->is_decompressor) {
-        return;
-    }
-    j_decompress_ptr decompressor = (j_decompress_ptr)cinfo;
-    if (decompressor->input_scan_number > IK_JPEG_MAX_SCANS) {
-        decode_state *state = (decode_state *)cinfo->client_data;
-        state->error.forced_status = IK_ERR_CORRUPT;
-        longjmp(state->error.jump, 1);
-    }
-}
-
 /// CMYK to RGB. Adobe's encoders store the inks inverted (0 = full ink), which libjpeg hands back unchanged;
 /// then R = C' * K' / 255 where C' = 255 - C. Files without the Adobe marker store the inks as they are.
 static void cmyk_to_rgb(const unsigned char *cmyk, unsigned char *rgb, uint32_t width, int adobe_inverted) {
@@ -65,9 +52,7 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
         return ik__jpeg_error_status(&state->error, message, capacity);
     }
     jpeg_create_decompress(cinfo);
-    cinfo->client_data = state;
-    state->progress.progress_monitor = on_progress;
-    cinfo->progress = &state->progress;
+    ik__jpeg_limit_scans(cinfo, &state->progress);
     jpeg_mem_src(cinfo, data, (unsigned long)size);
     jpeg_read_header(cinfo, TRUE);
 
@@ -79,6 +64,12 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
     cinfo->out_color_space = output_color_space(cinfo->jpeg_color_space, request->gray);
     cinfo->scale_num = (unsigned int)request->scale_eighths;
     cinfo->scale_denom = 8;
+    if (request->scale_eighths < 8) {
+        // The image will be resampled down further: chroma that is still subsampled at this scale (4:2:2 at
+        // 4/8) may be replicated rather than interpolated, which lets libjpeg-turbo upsample and convert to RGB
+        // in one SIMD pass (merged upsampling); the resampling that follows averages the difference away.
+        cinfo->do_fancy_upsampling = FALSE;
+    }
     jpeg_start_decompress(cinfo);
 
     int cmyk = cinfo->out_color_space == JCS_CMYK;

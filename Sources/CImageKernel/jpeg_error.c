@@ -1,4 +1,4 @@
-/* jpeg_error.c — libjpeg's error manager, turned into status codes. */
+/* jpeg_error.c — libjpeg's error manager turned into status codes, the scan limit, the buffer destination. */
 #include "jpeg_error.h"
 
 #include <jerror.h>
@@ -43,4 +43,56 @@ ik_status ik__jpeg_error_status(const ik__jpeg_error *error, char *message, size
         return ik__fail(IK_ERR_TRUNCATED, message, capacity, "JPEG data ends before the image is complete");
     }
     return ik__fail_with_codec_message(IK_ERR_CORRUPT, message, capacity, "corrupt JPEG", error->text);
+}
+
+static void on_progress(j_common_ptr cinfo) {
+    if (cinfo->is_decompressor && ((j_decompress_ptr)cinfo)->input_scan_number > IK_JPEG_MAX_SCANS) {
+        ik__jpeg_error *error = (ik__jpeg_error *)cinfo->err;
+        error->forced_status = IK_ERR_CORRUPT;
+        longjmp(error->jump, 1);
+    }
+}
+
+void ik__jpeg_limit_scans(j_decompress_ptr cinfo, struct jpeg_progress_mgr *progress) {
+    memset(progress, 0, sizeof(*progress));
+    progress->progress_monitor = on_progress;
+    cinfo->progress = progress;
+}
+
+/// Bytes handed to libjpeg per empty_output_buffer call.
+#define CHUNK_SIZE 65536
+
+/// Gives libjpeg the free tail of the buffer, at least CHUNK_SIZE bytes of it.
+static void offer_space(j_compress_ptr cinfo) {
+    ik__jpeg_destination *destination = (ik__jpeg_destination *)cinfo->dest;
+    ik__buffer *output = destination->output;
+    if (!ik__buffer_reserve(output, CHUNK_SIZE)) {
+        ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 0);
+    }
+    destination->manager.next_output_byte = output->data + output->size;
+    destination->manager.free_in_buffer = output->capacity - output->size;
+}
+
+static void on_init_destination(j_compress_ptr cinfo) { offer_space(cinfo); }
+
+/// libjpeg filled everything it was offered: count it as written and offer more.
+static boolean on_empty_output_buffer(j_compress_ptr cinfo) {
+    ik__jpeg_destination *destination = (ik__jpeg_destination *)cinfo->dest;
+    destination->output->size = destination->output->capacity;
+    offer_space(cinfo);
+    return TRUE;
+}
+
+static void on_term_destination(j_compress_ptr cinfo) {
+    ik__jpeg_destination *destination = (ik__jpeg_destination *)cinfo->dest;
+    destination->output->size = destination->output->capacity - destination->manager.free_in_buffer;
+}
+
+void ik__jpeg_destination_init(j_compress_ptr cinfo, ik__jpeg_destination *destination, ik__buffer *output) {
+    memset(destination, 0, sizeof(*destination));
+    destination->output = output;
+    destination->manager.init_destination = on_init_destination;
+    destination->manager.empty_output_buffer = on_empty_output_buffer;
+    destination->manager.term_destination = on_term_destination;
+    cinfo->dest = &destination->manager;
 }

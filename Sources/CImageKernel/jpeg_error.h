@@ -1,5 +1,5 @@
 /*
- * jpeg_error.h — libjpeg error handling shared by the JPEG decoder and encoder.
+ * jpeg_error.h — what the JPEG codec files share: libjpeg error handling, the scan limit, the output destination.
  *
  * libjpeg reports a fatal error by calling error_exit, which must not return; the default one calls exit().
  * Ours records the message and longjmps back to the setjmp in the codec's inner function (see libjpeg-turbo's
@@ -31,5 +31,22 @@ struct jpeg_error_mgr *ik__jpeg_error_init(ik__jpeg_error *error);
 
 /// The status and message for a jump back from libjpeg.
 ik_status ik__jpeg_error_status(const ik__jpeg_error *error, char *message, size_t capacity);
+
+/// Installs a progress monitor on a decompressor whose `err` is an ik__jpeg_error: it stops a progressive JPEG
+/// with more than IK_JPEG_MAX_SCANS scans (a crafted file with thousands of tiny scans takes minutes otherwise).
+/// `progress` must live as long as the decompressor.
+void ik__jpeg_limit_scans(j_decompress_ptr cinfo, struct jpeg_progress_mgr *progress);
+
+/// A libjpeg destination that appends to an ik__buffer. Ours rather than jpeg_mem_dest: when jpeg_mem_dest grows
+/// its buffer it frees the old one but publishes the new one only in term_destination, so after an error
+/// mid-image the caller's pointer is stale and the new buffer leaks. Here the caller always owns the buffer.
+typedef struct ik__jpeg_destination {
+    /// First, so that the `dest` pointer libjpeg hands back can be cast to this struct.
+    struct jpeg_destination_mgr manager;
+    ik__buffer *output;
+} ik__jpeg_destination;
+
+/// Points `cinfo->dest` at `destination`, which appends everything the compressor writes to `output`.
+void ik__jpeg_destination_init(j_compress_ptr cinfo, ik__jpeg_destination *destination, ik__buffer *output);
 
 #endif /* IMAGE_KERNEL_JPEG_ERROR_H */

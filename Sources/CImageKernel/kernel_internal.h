@@ -39,7 +39,11 @@ static inline uint32_t ik__div255(uint32_t x) { return (x + 128 + ((x + 128) >> 
 ik_status ik__check_dimensions(uint64_t width, uint64_t height, uint64_t max_pixels, char *message,
                                size_t capacity);
 
-/// Allocates width * height * channels bytes, overflow-checked, into `image` (uninitialised pixels).
+/// Readable bytes every pixel buffer has past its last row, so a filter may load 4 bytes of a 3-byte pixel.
+#define IK__ROW_SLACK 8
+
+/// Allocates width * height * channels bytes (plus IK__ROW_SLACK), overflow-checked, into `image`
+/// (uninitialised pixels).
 ik_status ik__image_alloc(ik_image *image, uint32_t width, uint32_t height, uint32_t channels, char *message,
                           size_t capacity);
 
@@ -76,6 +80,12 @@ ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg
 /// Encodes a 1- or 3-channel image as baseline JPEG with 4:2:0 chroma (gray: one component).
 ik_status ik__jpeg_encode(const ik_image *image, int quality, ik__buffer *output, char *message, size_t capacity);
 
+/// Grayscale of a JPEG as a JPEG of `quality` without decoding to pixels: the luma coefficients, requantised.
+/// Leaves `result` zeroed and returns IK_OK when the JPEG is not YCbCr or gray with full-resolution luma (the
+/// caller then takes the pixel path).
+ik_status ik__jpeg_gray_transcode(const unsigned char *data, size_t size, int quality, uint64_t max_pixels,
+                                  ik_output *result, char *message, size_t capacity);
+
 /// Decodes a PNG into a 1-, 2-, 3- or 4-channel 8-bit image.
 ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image,
                          char *message, size_t capacity);
@@ -97,13 +107,27 @@ typedef struct ik__resize_plan {
 ik_status ik__plan_resize(uint32_t source_width, uint32_t source_height, const ik_options *options,
                           ik__resize_plan *plan, char *message, size_t capacity);
 
-/// The smallest M in 1...8 for which the plan's source rectangle, scaled by M/8, is still at least twice the
-/// output size on both axes: the JPEG DCT scale to decode at.
+/// The smallest M in 1...8 for which the plan's source rectangle, scaled by M/8, is still at least the output
+/// size on both axes: the JPEG DCT scale to decode at. No further margin: the scaled inverse DCT is itself a good
+/// low-pass filter (it keeps the lowest M x M frequencies of each block), so the Lanczos pass from there loses
+/// little (bench/: above 40 dB against a full-resolution Lanczos on every photo) and the decode costs no more
+/// than it must.
 int ik__plan_jpeg_scale(const ik__resize_plan *plan);
 
 /// Maps a plan made for a full-size source onto the same source decoded at scaled_width x scaled_height.
 void ik__plan_rescale(ik__resize_plan *plan, uint32_t full_width, uint32_t full_height, uint32_t scaled_width,
                       uint32_t scaled_height);
+
+/* ---- EXIF orientation (orientation.c) ---- */
+
+/// The EXIF Orientation (1...8) of a JPEG (APP1 "Exif") or PNG (eXIf chunk); 1 when absent or unreadable.
+int ik__read_orientation(const unsigned char *data, size_t size, ik_format format);
+
+/// Whether orientation 5...8 turns width into height.
+static inline int ik__orientation_swaps_axes(int orientation) { return orientation >= 5 && orientation <= 8; }
+
+/// Turns the stored pixels of `image` upright for `orientation`, replacing it (a new buffer; 1 changes nothing).
+ik_status ik__orient(ik_image *image, int orientation, char *message, size_t capacity);
 
 /* ---- pixel operations ---- */
 

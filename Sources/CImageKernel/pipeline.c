@@ -93,11 +93,28 @@ static int contains(const ik_options *options, ik_operation operation) {
     return 0;
 }
 
-/// Runs the operations on `image`, replacing it. `first_plan` is the plan of the first resize, already mapped
-/// onto the decoded size (a JPEG may have been decoded scaled down); later resizes are planned from the size
-/// at hand.
-static ik_status run_operations(const ik_options *options, const ik__resize_plan *first_plan, ik_image *image,
-                                char *message, size_t capacity) {
+/// Plans a resize of a stored width x height image whose upright form is turned by `orientation`: the box
+/// applies to the upright image, the plan to the stored pixels (axes swapped back for 5...8). A centred crop is
+/// the same rectangle mirrored, so mirroring needs nothing more.
+static ik_status plan_upright(uint32_t width, uint32_t height, int orientation, const ik_options *options,
+                              ik__resize_plan *plan, char *message, size_t capacity) {
+    if (!ik__orientation_swaps_axes(orientation)) {
+        return ik__plan_resize(width, height, options, plan, message, capacity);
+    }
+    ik__resize_plan upright;
+    ik_status status = ik__plan_resize(height, width, options, &upright, message, capacity);
+    if (status == IK_OK) {
+        *plan = (ik__resize_plan){.x0 = upright.y0, .y0 = upright.x0, .x1 = upright.y1, .y1 = upright.x1,
+                                  .width = upright.height, .height = upright.width};
+    }
+    return status;
+}
+
+/// Runs the operations on `image` (stored pixels, turned upright by `orientation` only at the end), replacing
+/// it. `first_plan` is the plan of the first resize, already mapped onto the decoded size (a JPEG may have been
+/// decoded scaled down); later resizes are planned from the size at hand.
+static ik_status run_operations(const ik_options *options, int orientation, const ik__resize_plan *first_plan,
+                                ik_image *image, char *message, size_t capacity) {
     int resized = 0;
     for (size_t i = 0; i < options->operation_count; i++) {
         if (options->operations[i] == IK_OP_GRAYSCALE) {
@@ -107,7 +124,7 @@ static ik_status run_operations(const ik_options *options, const ik__resize_plan
         ik__resize_plan plan = *first_plan;
         ik_status status = IK_OK;
         if (resized) {
-            status = ik__plan_resize(image->width, image->height, options, &plan, message, capacity);
+            status = plan_upright(image->width, image->height, orientation, options, &plan, message, capacity);
         }
         ik_image result;
         if (status == IK_OK) {
@@ -120,7 +137,7 @@ static ik_status run_operations(const ik_options *options, const ik__resize_plan
         *image = result;
         resized = 1;
     }
-    return IK_OK;
+    return ik__orient(image, orientation, message, capacity);
 }
 
 static ik_status encode(ik_image *image, ik_format format, int quality, ik__buffer *buffer, char *message,
@@ -146,12 +163,28 @@ ik_status ik_process(const unsigned char *data, size_t size, const ik_options *o
     if (status != IK_OK) {
         return status;
     }
-    ik__jpeg_request request = {
-        .scale_eighths = 8, .gray = contains(options, IK_OP_GRAYSCALE), .max_pixels = options->max_pixels};
+    ik_format format = options->output_format == IK_OUTPUT_SAME ? info.format
+                       : options->output_format == IK_OUTPUT_JPEG ? IK_FORMAT_JPEG
+                                                                   : IK_FORMAT_PNG;
+    int orientation = ik__read_orientation(data, size, info.format);
+    int gray = contains(options, IK_OP_GRAYSCALE);
+    if (info.format == IK_FORMAT_JPEG && format == IK_FORMAT_JPEG && options->operation_count == 1 && gray &&
+        orientation == 1) {
+        status = ik__jpeg_gray_transcode(data, size, options->jpeg_quality, options->max_pixels, output, message,
+                                         capacity);
+        if (status != IK_OK) {
+            return status;
+        }
+        if (output->data != NULL) {
+            ik__clear_message(message, capacity);
+            return IK_OK;
+        }
+    }
+    ik__jpeg_request request = {.scale_eighths = 8, .gray = gray, .max_pixels = options->max_pixels};
     ik__resize_plan plan = {0};
     int resizing = contains(options, IK_OP_RESIZE);
     if (resizing) {
-        status = ik__plan_resize(info.width, info.height, options, &plan, message, capacity);
+        status = plan_upright(info.width, info.height, orientation, options, &plan, message, capacity);
         if (status != IK_OK) {
             return status;
         }
@@ -165,11 +198,8 @@ ik_status ik_process(const unsigned char *data, size_t size, const ik_options *o
     if (resizing) {
         ik__plan_rescale(&plan, info.width, info.height, image.width, image.height);
     }
-    status = run_operations(options, &plan, &image, message, capacity);
+    status = run_operations(options, orientation, &plan, &image, message, capacity);
     ik__buffer buffer = {0};
-    ik_format format = options->output_format == IK_OUTPUT_SAME ? info.format
-                       : options->output_format == IK_OUTPUT_JPEG ? IK_FORMAT_JPEG
-                                                                   : IK_FORMAT_PNG;
     if (status == IK_OK) {
         status = encode(&image, format, options->jpeg_quality, &buffer, message, capacity);
     }

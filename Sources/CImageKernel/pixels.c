@@ -28,7 +28,7 @@ ik_status ik__image_alloc(ik_image *image, uint32_t width, uint32_t height, uint
         return ik__fail(IK_ERR_TOO_MANY_PIXELS, message, capacity, "image of %u x %u pixels does not fit in memory",
                         width, height);
     }
-    image->data = malloc(bytes);
+    image->data = bytes > SIZE_MAX - IK__ROW_SLACK ? NULL : malloc(bytes + IK__ROW_SLACK);
     if (image->data == NULL) {
         return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for %u x %u pixels", width, height);
     }

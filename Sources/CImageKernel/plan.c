@@ -4,6 +4,8 @@
  */
 #include "kernel_internal.h"
 
+#include <math.h>
+
 /// numerator * multiplier / denominator rounded to nearest, at least 1. Inputs are below 2^32 and 2^17, so
 /// nothing overflows 64 bits.
 static uint64_t scaled_side(uint64_t numerator, uint64_t multiplier, uint64_t denominator) {
@@ -59,7 +61,10 @@ int ik__plan_jpeg_scale(const ik__resize_plan *plan) {
     double source_width = plan->x1 - plan->x0;
     double source_height = plan->y1 - plan->y0;
     for (int eighths = 1; eighths < 8; eighths++) {
-        if (source_width * eighths / 8 >= 2.0 * plan->width && source_height * eighths / 8 >= 2.0 * plan->height) {
+        // libjpeg rounds a scaled side up (1203 rows at 4/8 give 602), so a side that lands on .5 still fits.
+        double width = ceil(source_width * eighths / 8 - 1e-9);
+        double height = ceil(source_height * eighths / 8 - 1e-9);
+        if (width >= plan->width && height >= plan->height) {
             return eighths;
         }
     }

@@ -1,18 +1,19 @@
 /*
  * png_encode.c — 8-bit gray, gray+alpha, RGB or RGBA to PNG through libpng's full API.
  *
- * The full API (not png_image) because it sets the zlib level and the row filters. Level 3 with adaptive
- * filtering (libpng picks the best of the five filters per row, which gives most of the size gain on photographs).
- * zlib's levels above 3 switch to lazy matching: on the MATE photos resized to 800 wide, level 6 took 2.5 times
- * as long as level 3 for files 10% smaller, and level 1 saved a fifth of the time for files 5% larger. The
- * service encodes on its request path, so time wins, but not at any size.
+ * The full API (not png_image) because it sets the zlib level and the row filters. Adaptive filtering: libpng
+ * picks the best of the five filters per row by the sum of absolute differences, the same heuristic as Pillow,
+ * and on photographs most of the size gain. zlib level 4, the cheapest level with lazy matching: on the 16 MATE
+ * photos (bench/) it writes files within 1 % of Pillow's level 6 (29.99 MB against 29.76 MB at full size in
+ * gray, 8.27 against 8.34 MB resized to 800 wide) in 60 % of the time level 6 takes, where level 3 (greedy
+ * matching) saves another 13 % of the time for files 7 to 10 % larger than Pillow's.
  */
 #include "png_error.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ZLIB_LEVEL 3
+#define ZLIB_LEVEL 4
 
 typedef struct encode_state {
     ik__png_error error;

@@ -76,10 +76,9 @@ struct ProcessCommand: ParsableCommand {
     /// Reads, processes and writes one file; never throws, so one bad file does not stop the others.
     private func processFile(_ path: String, options: ProcessingOptions) -> FileOutcome {
         let name = (path as NSString).lastPathComponent
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = readFile(path) else {
             return FileOutcome(name: name, result: .failure("cannot read the file"))
         }
-        let bytes = [UInt8](data)
         let kernel = ImageKernel()
         let start = ContinuousClock.now
         do {
@@ -89,7 +88,7 @@ struct ProcessCommand: ParsableCommand {
             let stem = (name as NSString).deletingPathExtension
             let destination = (outputDirectory as NSString).appendingPathComponent(
                 "\(stem).\(result.info.format.fileExtension)")
-            guard FileManager.default.createFile(atPath: destination, contents: Data(result.bytes)) else {
+            guard writeFile(destination, result.bytes) else {
                 return FileOutcome(name: name, result: .failure("cannot write \(destination)"))
             }
             return FileOutcome(
@@ -99,6 +98,29 @@ struct ProcessCommand: ParsableCommand {
             return FileOutcome(name: name, result: .failure(error.description))
         }
     }
+}
+
+/// The bytes of the file at `path`, read straight into the array (no `Data` in between: a photo is megabytes, and
+/// every extra copy is fresh pages the kernel must fault in).
+private func readFile(_ path: String) -> [UInt8]? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    guard fseek(file, 0, SEEK_END) == 0 else { return nil }
+    let size = ftell(file)
+    guard size >= 0, fseek(file, 0, SEEK_SET) == 0 else { return nil }
+    var complete = false
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        count = size == 0 ? 0 : fread(buffer.baseAddress, 1, size, file)
+        complete = count == size
+    }
+    return complete ? bytes : nil
+}
+
+/// Writes `bytes` to `path`, replacing it; false when that fails.
+private func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
+    guard let file = fopen(path, "wb") else { return false }
+    let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
+    return fclose(file) == 0 && written == bytes.count
 }
 
 /// What happened to one file, and its line of the report.

@@ -27,13 +27,21 @@
  *     so every source pixel contributes (no aliasing). Colour is filtered premultiplied by alpha, so transparent
  *     pixels do not bleed their colour into their neighbours. See ik_fit for how the box is filled.
  *
- * Encoding: PNG keeps the channel layout (gray stays gray, alpha stays). JPEG has no alpha: alpha is flattened
- * on white, gray images become 1-channel grayscale JPEGs. The output carries no metadata (no EXIF, no ICC).
+ * EXIF orientation: a JPEG's APP1 Exif Orientation (or a PNG's eXIf chunk) is honoured. The resize box applies
+ * to the upright image; the pixels are resized as stored and turned upright afterwards (cheap at the output
+ * size), so ik_output's width and height are the upright ones. ik_decode returns the pixels as stored.
  *
- * Two cheap speed-ups are taken when the input is JPEG:
+ * Encoding: PNG keeps the channel layout (gray stays gray, alpha stays); zlib level 4 with adaptive row filters.
+ * JPEG has no alpha: alpha is flattened on white, gray images become 1-channel grayscale JPEGs; baseline, 4:2:0,
+ * standard Huffman tables (Pillow's defaults). The output carries no metadata (no EXIF, no ICC).
+ *
+ * Speed-ups taken when the input is JPEG:
  *   - DCT-domain scaling: a JPEG that will be reduced is decoded at M/8 of its size (M = 1..8), the smallest
- *     scale that keeps at least twice the target size, so the Lanczos pass that follows stays clean.
+ *     scale that keeps at least the target size; the Lanczos pass does the rest.
  *   - A JPEG that will be made gray is decoded as luma only (libjpeg skips the chroma planes).
+ *   - Grayscale alone, JPEG to JPEG, upright: no pixels at all. The luma plane's DCT coefficients are
+ *     requantised to the output quality and written as a grayscale JPEG (no inverse or forward DCT).
+ * The resampling loops use SSE2, and AVX2 when the CPU has it (chosen at run time; no build flags).
  *
  * ============================================================================
  * OWNERSHIP AND MEMORY
@@ -49,9 +57,11 @@
  * can free unconditionally. On any error the result struct is left zeroed: there is nothing to free.
  *
  * Every size computation is checked for overflow before it is used for an allocation, and every error path
- * frees what it took. At its peak ik_process holds the decoded pixels, the resized pixels and one intermediate
- * image between them (at most 4 bytes a pixel each), plus the encoded output; a progressive JPEG adds libjpeg's
- * coefficient buffer for the whole image (up to 6 bytes a pixel at full size, whatever the decode scale).
+ * frees what it took. At its peak ik_process holds the decoded pixels and the resized pixels (at most 4 bytes a
+ * pixel each; a resize keeps one row of scratch, or one intermediate image when it enlarges vertically), plus
+ * the encoded output. A progressive JPEG adds libjpeg's coefficient buffer for the whole image (up to 6 bytes a
+ * pixel at full size, whatever the decode scale), and so does the grayscale JPEG-to-JPEG path for any JPEG (3
+ * bytes a pixel for 4:2:0, 6 for 4:4:4) instead of pixel buffers.
  *
  * ============================================================================
  * THREADING

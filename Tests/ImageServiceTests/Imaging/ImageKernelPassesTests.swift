@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+@testable import ImageService
+
+extension Imaging {
+    /// The kernel's fast paths give what the plain pixel path gives: grayscale of a JPEG straight from its DCT
+    /// coefficients, and resizes that start from a JPEG decoded at a reduced DCT scale.
+    @Suite struct ImageKernelPassesTests {
+        let kernel = ImageKernel()
+
+        /// A smooth photo-like pattern with some texture, 203 x 157 (not a multiple of the 16-pixel MCU).
+        static func photoPNG(width: Int = 203, height: Int = 157) -> [UInt8] {
+            PNGFixture.image(width: width, height: height, colorType: .rgb) { x, y in
+                let wave: Double = sin(Double(x) / 17) * cos(Double(y) / 23)
+                let r = UInt8((128 + 100 * wave).rounded())
+                return [r, UInt8((x * 3 + y * 2) % 256), UInt8(40 + ((x ^ y) & 63))]
+            }
+        }
+
+        /// Mean and largest absolute difference of two images of the same shape.
+        static func difference(_ a: DecodedImage, _ b: DecodedImage) -> (mean: Double, max: Int) {
+            #expect(a.width == b.width && a.height == b.height && a.channels == b.channels)
+            let diffs = zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }
+            return (Double(diffs.reduce(0, +)) / Double(max(diffs.count, 1)), diffs.max() ?? 0)
+        }
+
+        @Test(arguments: [50, 85, 95, 100])
+        func grayscaleFromCoefficientsMatchesThePixelPath(sourceQuality: Int) throws {
+            let jpeg = try kernel.process(
+                Self.photoPNG(), options: ProcessingOptions(operations: [], format: .jpeg, quality: sourceQuality)
+            ).bytes
+            // Coefficient path (JPEG to JPEG) against the luma decoded to pixels and kept losslessly (PNG).
+            let fast = try kernel.process(jpeg, options: ProcessingOptions(operations: [.grayscale], quality: 85))
+            let plain = try kernel.process(jpeg, options: ProcessingOptions(operations: [.grayscale], format: .png))
+            #expect(fast.info == ImageInfo(format: .jpeg, width: 203, height: 157))
+            let fastPixels = try kernel.decode(fast.bytes)
+            #expect(fastPixels.channels == 1)
+            let lossless = try kernel.decode(plain.bytes)
+            // The pixel path's own loss: the same luma encoded at quality 85 the usual way.
+            let reencoded = try kernel.decode(
+                try kernel.process(plain.bytes, options: ProcessingOptions(operations: [], format: .jpeg)).bytes)
+            let fastLoss = Self.difference(fastPixels, lossless)
+            let pixelLoss = Self.difference(reencoded, lossless)
+            // No more than re-encoding loses anyway: a wrong table would be off by tens everywhere.
+            #expect(fastLoss.mean <= pixelLoss.mean + 0.25, "mean \(fastLoss.mean) vs \(pixelLoss.mean)")
+            #expect(fastLoss.max <= pixelLoss.max + 4, "largest \(fastLoss.max) vs \(pixelLoss.max)")
+        }
+
+        @Test func grayscaleFromCoefficientsWritesTheQualityAsked() throws {
+            let jpeg = try kernel.process(
+                Self.photoPNG(width: 320, height: 240), options: ProcessingOptions(operations: [], format: .jpeg)
+            ).bytes
+            let low = try kernel.process(jpeg, options: ProcessingOptions(operations: [.grayscale], quality: 30))
+            let high = try kernel.process(jpeg, options: ProcessingOptions(operations: [.grayscale], quality: 95))
+            #expect(low.bytes.count < high.bytes.count)
+        }
+
+        @Test(arguments: ["progressive.jpg", "gray.jpg", "s444.jpg", "s422.jpg", "cmyk.jpg", "ycck.jpg"])
+        func grayscaleOfEveryJPEGKindAgreesWithItsColourDecode(name: String) throws {
+            let source = try FixtureFiles.bytes(name)
+            let colour = try kernel.decode(source)
+            let gray = try kernel.decode(
+                try kernel.process(source, options: ProcessingOptions(operations: [.grayscale], quality: 95)).bytes)
+            #expect(gray.channels == 1 && gray.width == colour.width && gray.height == colour.height)
+            for (x, y) in [(16, 12), (48, 12), (16, 36), (48, 36)] {
+                let samples = colour[x, y].map(Int.init)
+                let want =
+                    samples.count == 1
+                    ? samples[0] : ImageKernelAccuracyTests.luma(samples[0], samples[1], samples[2])
+                #expect(abs(Int(gray[x, y].first!) - want) <= 4, "\(name) at \(x),\(y)")
+            }
+        }
+    }
+}

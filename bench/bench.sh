@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make bench: sets up bench/.venv (Pillow, pyvips with libvips, numpy, matplotlib), fetches the MATE photos into
+# bench/photos, builds the decode floor and the release imageproc, then runs bench/run.py (arguments pass through,
+# e.g. --reps 7). Needs a C compiler, libjpeg headers and Swift; no root (apt-get download needs no root).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+cd "$root"
+
+if [[ ! -x "$here/.venv/bin/python" ]]; then
+    python3 -m venv "$here/.venv"
+    "$here/.venv/bin/pip" install --quiet pillow pyvips pyvips-binary numpy matplotlib
+fi
+
+if ! compgen -G "$here/photos/*.jpg" > /dev/null; then
+    mkdir -p "$here/photos"
+    if [[ -d /usr/share/backgrounds/mate ]]; then
+        source=/usr/share/backgrounds/mate
+    else
+        work=$(mktemp -d)
+        trap 'rm -rf "$work"' EXIT
+        (cd "$work" && apt-get download mate-backgrounds > /dev/null && dpkg -x mate-backgrounds_*.deb extracted)
+        source="$work/extracted/usr/share/backgrounds/mate"
+    fi
+    find "$source" -name '*.jpg' -exec cp {} "$here/photos/" \;
+fi
+
+mkdir -p "$here/.build"
+cc -O2 -o "$here/.build/floor" "$here/floor.c" -ljpeg
+swift build -c release --product imageproc
+
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (best below 1 on a machine shared with other work)"
+exec "$here/.venv/bin/python" "$here/run.py" --imageproc "$root/.build/release/imageproc" \
+    --floor "$here/.build/floor" "$@"
