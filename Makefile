@@ -10,7 +10,7 @@ SWIFT_TEST_ARGS ?=
 PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
-.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check contract-test fuzz fuzz-smoke
+.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check contract-test fuzz fuzz-smoke bench
 
 help: ## List the targets
 	@echo "Targets:"
@@ -47,6 +47,9 @@ fuzz: ## Run each libFuzzer harness for FUZZ_SECONDS (default 600)
 
 fuzz-smoke: ## Run each libFuzzer harness for 60 seconds (CI)
 	scripts/fuzz.sh 60
+
+bench: ## Benchmark imageproc against pyvips, Pillow and the libjpeg decode floor (bench/README.md)
+	bench/bench.sh
 
 deploy-check: ## Check Dockerfile and k8s/ (hadolint, checkov, kustomize, kubernetes-validate, static build + ldd)
 	scripts/check-deploy.sh

@@ -30,5 +30,24 @@ cc -O2 -o "$here/.build/floor" "$here/floor.c" -ljpeg
 swift build -c release --product imageproc
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (best below 1 on a machine shared with other work)"
-exec "$here/.venv/bin/python" "$here/run.py" --imageproc "$root/.build/release/imageproc" \
+"$here/.venv/bin/python" "$here/run.py" --imageproc "$root/.build/release/imageproc" \
     --floor "$here/.build/floor" "$@"
+
+# The service under load, next to `imageproc process --threads 2`: on DATABASE_URL, or a throwaway cluster.
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
+cluster=""
+# shellcheck disable=SC2329 # invoked by the EXIT trap
+cleanup_cluster() {
+    if [[ -n "$cluster" ]]; then
+        cluster_stop "$cluster" immediate
+        rm -rf "$cluster"
+    fi
+}
+trap cleanup_cluster EXIT
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    cluster="$(mktemp -d /tmp/imageproc-bench-pg.XXXXXX)"
+    DATABASE_URL="$(database_url "$(throwaway_cluster "$cluster")" imageproc)"
+fi
+DATABASE_URL="$DATABASE_URL" python3 "$here/service.py" --imageproc "$root/.build/release/imageproc" \
+    --photos "$here/photos"
