@@ -46,9 +46,12 @@ struct ProcessCommand: ParsableCommand {
     func run() throws {
         let options = try parsedOptions()
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        // Largest files first: the longest job must not start last and leave one thread working alone at the end.
+        let byteCounts = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
+        let order = files.indices.sorted { byteCounts[$0] > byteCounts[$1] }
         let start = ContinuousClock.now
         let outcomes = runInParallel(count: files.count, threads: min(threads, files.count)) { index in
-            let outcome = processFile(files[index], options: options)
+            let outcome = processFile(files[order[index]], options: options)
             print(outcome.line)
             return outcome
         }
