@@ -44,7 +44,7 @@ const UNPROCESSABLE = {
 
 const UNAVAILABLE = {
     database_unavailable: "The server's database is unavailable",
-    queue_full: "The server is busy",
+    backlog_full: "The server is busy",
 };
 
 /**
@@ -68,6 +68,7 @@ export function describeError(error) {
             return `Not a JPEG or PNG image, says the server${detail}.`;
         case 422:
             return `${UNPROCESSABLE[error.code] ?? "The server could not process this image."}${detail}`;
+        case 429:
         case 503:
             return `${UNAVAILABLE[error.code] ?? "The server is unavailable"}${detail}.`;
         default:

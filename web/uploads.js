@@ -148,7 +148,7 @@ class Upload {
 
     uploadFailed(error) {
         const message = describeError(error);
-        if (error.status === 503 && this.retries < MAX_AUTOMATIC_RETRIES) {
+        if ((error.status === 503 || error.status === 429) && this.retries < MAX_AUTOMATIC_RETRIES) {
             this.retries += 1;
             this.retryIn(error.retryAfter ?? DEFAULT_RETRY_SECONDS, message);
             return;
@@ -156,7 +156,7 @@ class Upload {
         const actions = [];
         if (error.status === 401) {
             actions.push(button("Enter token", () => requestToken().then((token) => token && this.resend())));
-        } else if (error.status === 0 || error.status === 503 || error.status >= 500) {
+        } else if (error.status === 0 || error.status === 429 || error.status >= 500) {
             actions.push(button("Retry", () => this.resend(), { label: `Retry ${this.name}` }));
         }
         actions.push(this.dismissButton());

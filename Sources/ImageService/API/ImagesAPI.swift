@@ -60,6 +60,7 @@ public struct ImagesAPI: Sendable {
         let options = try ProcessingOptions(
             op: query["op"], width: query["width"], height: query["height"], fit: query["fit"],
             format: query["format"], quality: query["quality"])
+        let idempotencyKey = try Self.idempotencyKey(request.head)
         let upload = try Upload(request)
         guard ImageFormat(sniffing: upload.bytes) != nil else {
             throw APIError(
@@ -67,7 +68,6 @@ public struct ImagesAPI: Sendable {
                 message: "the file is neither JPEG nor PNG (decided by its first bytes)")
         }
         let info = try kernel.probe(upload.bytes)
-        let idempotencyKey = try Self.idempotencyKey(request.head)
         // With room in memory the job is born held by this replica and goes straight to a worker; without, it is
         // stored for whichever replica sweeps first, unless the backlog is already at its limit.
         let reservation = queue.reserve(byteCount: upload.bytes.count)

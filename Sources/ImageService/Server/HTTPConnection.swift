@@ -158,7 +158,9 @@ final class HTTPConnection {
 
     /// Answers a request the parser rejected, then closes: the stream can no longer be framed.
     private func failRequest(_ error: HTTPParseError) {
-        let response = HTTPResponse.error(status: error.status, code: error.code, message: error.message)
+        let response = HTTPResponse.error(
+            status: error.status, code: error.code, message: error.message,
+            headers: ["X-Request-Id": RequestID.accept(nil)])
         server.logRejected(error)
         enqueue(response.serialized(keepAlive: false, date: server.currentDate()))
         phase = .closing

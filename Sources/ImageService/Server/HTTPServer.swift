@@ -112,7 +112,7 @@ public final class HTTPServer: @unchecked Sendable {
     private func refuse(_ socket: Socket) {
         let response = HTTPResponse.error(
             status: .serviceUnavailable, code: "too_many_connections", message: "the server has too many open connections",
-            headers: ["Retry-After": "1"])
+            headers: ["Retry-After": "1", "X-Request-Id": RequestID.accept(nil)])
         let bytes = response.serialized(keepAlive: false, date: currentDate())
         _ = bytes.withUnsafeBytes { try? socket.write($0) }
         socket.close()
