@@ -39,10 +39,7 @@ source "$root/scripts/lib.sh"
 cluster=""
 # shellcheck disable=SC2329 # invoked by the EXIT trap
 cleanup_cluster() {
-    if [[ -n "$cluster" ]]; then
-        cluster_stop "$cluster" immediate
-        rm -rf "$cluster"
-    fi
+    cluster_remove "$cluster"
 }
 trap cleanup_cluster EXIT
 if [[ -z "${DATABASE_URL:-}" ]]; then

@@ -11,14 +11,10 @@ cluster=""
 cleanup() {
     set +e
     pkill -f "imageproc-chaos-marker" 2>/dev/null
-    if [[ -n "$cluster" ]]; then
-        cluster_stop "$cluster" immediate
-        rm -rf "$cluster"
-    fi
+    cluster_remove "$cluster"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_signals
 
 "$REPO_ROOT/scripts/deps.sh"
 cluster="$(mktemp -d /tmp/imageproc-chaos-pg.XXXXXX)"

@@ -35,8 +35,7 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_signals
 
 # Creates the virtual environment, or brings its tools to the pinned versions.
 ensure_python_tools() {

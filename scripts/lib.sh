@@ -267,3 +267,17 @@ throwaway_cluster() {
     done
 }
 
+# Stops the throwaway cluster in `dir` (if any) and deletes it.
+cluster_remove() {
+    local dir="$1"
+    [[ -n "$dir" ]] || return 0
+    cluster_stop "$dir" immediate
+    rm -rf "$dir"
+}
+
+# Ends this script through its EXIT trap on Ctrl-C or kill, with the usual statuses.
+trap_signals() {
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+

@@ -28,15 +28,11 @@ cleanup() {
         kill "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
-    if [[ -n "$cluster" ]]; then
-        log "removing the test cluster $cluster"
-        cluster_stop "$cluster" immediate
-        rm -rf "$cluster"
-    fi
+    [[ -z "$cluster" ]] || log "removing the test cluster $cluster"
+    cluster_remove "$cluster"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_signals
 
 "$REPO_ROOT/scripts/deps.sh"
 
