@@ -74,6 +74,8 @@ public final class JobSweeper: Sendable {
                     if try connection.waitForNotifications(timeout: max(.zero, min(wait, .seconds(1)))) {
                         nextSweep = .now
                     }
+                    // Claims carry originals: let a connection whose buffers grew to their size go.
+                    if connection.holdsLargeBuffers { self.connection = nil }
                     backoff.reset()
                     failures = 0
                 } catch {

@@ -87,6 +87,8 @@ public final class WorkerPool: Sendable {
                 pool.running.withLock { $0[index] = job.id }
                 pool.metrics.busyWorkers.add(1, ordering: .relaxed)
                 process(job)
+                // Keep libpq's buffers from staying at the size of the largest result this worker ever wrote.
+                if connection?.holdsLargeBuffers == true { connection = nil }
                 pool.queue.finished(job.id)
                 pool.metrics.busyWorkers.subtract(1, ordering: .relaxed)
                 _ = pool.running.withLock { $0.removeValue(forKey: index) }

@@ -29,6 +29,14 @@ public final class PostgresConnection {
     let handle: OpaquePointer
     private var transactionState = TransactionState.none
 
+    /// Statements or results larger than this leave libpq's buffers that large for the connection's life.
+    static let largeMessageBytes = 2 * 1024 * 1024
+
+    /// True once a statement or result of more than ``largeMessageBytes`` went through this connection. libpq grows
+    /// its input and output buffers to the largest message and never shrinks them, so a connection that carried one
+    /// photo keeps megabytes; owners close such connections rather than keep them (see ``PostgresPool``).
+    public private(set) var holdsLargeBuffers = false
+
     /// Opens a connection. `conninfo` is a `postgresql://` URL or `key=value` string; empty uses the standard `PG*`
     /// environment variables and defaults. `application_name` is `imageproc` and `connect_timeout` 5 seconds unless
     /// `conninfo` says otherwise. Blocks until connected; throws a `connectionFailed` error.
@@ -145,6 +153,7 @@ public final class PostgresConnection {
             return Int32(count)
         }
         let formats = [Int32](repeating: 1, count: values.count)
+        if lengths.reduce(0, { $0 + Int($1) }) > Self.largeMessageBytes { holdsLargeBuffers = true }
         let raw = Self.withPointers(to: values[...], collected: []) { pointers in
             PQexecParams(handle, sql, Int32(values.count), types, pointers, lengths, formats, 1)
         }
@@ -154,6 +163,7 @@ public final class PostgresConnection {
             return .failure(PostgresError(kind: failureKind, result: nil, connection: handle, query: sql))
         }
         let result = PostgresResult(owning: raw)
+        if !holdsLargeBuffers, result.dataBytes > Self.largeMessageBytes { holdsLargeBuffers = true }
         switch PQresultStatus(raw) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return .success(result)

@@ -40,7 +40,9 @@ public final class PostgresPool: Sendable {
                 continuation.resume(returning: Result { try body(lease.connection) })
             }
         }
-        release(lease.connection.isIdle ? lease : nil)
+        // A connection whose libpq buffers grew to a photo's size is closed rather than kept: pooled connections
+        // would otherwise each hold tens of megabytes for good.
+        release(lease.connection.isIdle && !lease.connection.holdsLargeBuffers ? lease : nil)
         return try result.get()
     }
 

@@ -23,6 +23,15 @@ public final class PostgresResult {
     public var rowCount: Int { Int(PQntuples(handle)) }
     public var columnCount: Int { Int(PQnfields(handle)) }
 
+    /// The bytes of every value in the result together.
+    var dataBytes: Int {
+        var total = 0
+        for row in 0..<PQntuples(handle) {
+            for column in 0..<PQnfields(handle) { total += Int(PQgetlength(handle, row, column)) }
+        }
+        return total
+    }
+
     /// Rows inserted, updated, deleted, … by the statement (`PQcmdTuples`); 0 when the command reports none.
     public var affectedRows: Int { Int(String(cString: PQcmdTuples(handle))) ?? 0 }
 
