@@ -111,8 +111,12 @@ static ik_status transcode(j_decompress_ptr source, j_compress_ptr target, trans
     // The same defaults as the pixel encoder: JFIF, standard Huffman tables, the quality's luma table.
     jpeg_set_defaults(target);
     jpeg_set_quality(target, quality, TRUE);
-    requantise(source, planes[0], source->comp_info[0].quant_table,
-               target->quant_tbl_ptrs[target->comp_info[0].quant_tbl_no]);
+    // libjpeg latches a component's table when its first scan starts: a file with no scan of its luma has none.
+    const JQUANT_TBL *luma_table = source->comp_info[0].quant_table;
+    if (luma_table == NULL) {
+        return ik__fail(IK_ERR_CORRUPT, message, capacity, "the JPEG has no scan of its luma component");
+    }
+    requantise(source, planes[0], luma_table, target->quant_tbl_ptrs[target->comp_info[0].quant_tbl_no]);
     jpeg_write_coefficients(target, planes);
     jpeg_finish_compress(target);
     jpeg_finish_decompress(source);
