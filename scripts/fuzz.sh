@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make fuzz` / `make fuzz-smoke`: builds the libFuzzer harnesses of fuzz/ and runs each for a while.
 # Usage: scripts/fuzz.sh [seconds-per-harness] [harness ...]
+#   FUZZ_RUNS=N (and FUZZ_SEED, default 1) instead bound each harness by N inputs from a fixed seed, so a run
+#   finds the same things on any machine (the seconds stay an upper bound).
 #   seconds   how long each harness runs (default 60)
 #   harness   jpeg, png, http_request, multipart (default: all four, one after the other)
 #
@@ -67,13 +69,16 @@ run() {
     log "fuzzing $name for ${seconds}s (log: $log_file)"
     local status=0
     # The first corpus folder receives new inputs; the seed folder is only read.
-    "$OUT/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
+    # FUZZ_RUNS and FUZZ_SEED make a run repeatable (CI's smoke): the same inputs in the same order, at any speed.
+    local repeatable=()
+    if [[ -n "${FUZZ_RUNS:-}" ]]; then repeatable=(-runs="$FUZZ_RUNS" -seed="${FUZZ_SEED:-1}"); fi
+    "$OUT/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" "${repeatable[@]}" \
         -print_final_stats=1 \
         -artifact_prefix="$OUT/artifacts/$name-" "${dictionary[@]}" \
         "$OUT/corpus/$name" "$REPO_ROOT/fuzz/corpus/$name" >"$log_file" 2>&1 || status=$?
     local executions
     executions="$(awk '/stat::number_of_executed_units/ { print $2 }' "$log_file")"
-    summary+=("$(printf '%-13s %12s executions in %ss' "$name" "${executions:-?}" "$seconds")")
+    summary+=("$(printf '%-13s %12s executions in at most %ss' "$name" "${executions:-?}" "$seconds")")
     if ((status != 0)); then
         summary[-1]+="  FAILED (exit $status): see $log_file"
         grep -E '^(==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)|Fatal error|Precondition failed' \
