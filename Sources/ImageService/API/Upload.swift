@@ -89,9 +89,9 @@ struct Upload: Sendable {
     private static let metadataTooLarge = APIError.badRequest(
         code: "invalid_metadata", "metadata must be at most \(maxMetadataBytes) bytes of JSON")
 
+    /// The name a raw upload gives itself in `Content-Disposition: attachment; filename="…"`, made safe.
     private static func filename(fromContentDisposition value: String?) -> String? {
-        guard let value, let range = value.range(of: "filename=") else { return nil }
-        let raw = value[range.upperBound...].split(separator: ";").first.map(String.init) ?? ""
-        return sanitizedFilename(raw.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")))
+        guard let value else { return nil }
+        return HeaderParameters.filename(in: HeaderParameters.parse(value.drop { $0 != ";" })).flatMap(sanitizedFilename)
     }
 }

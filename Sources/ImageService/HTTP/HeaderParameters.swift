@@ -62,3 +62,18 @@ enum HeaderParameters {
         return String(decoding: value, as: UTF8.self)
     }
 }
+
+extension HeaderParameters {
+    /// The file name among `Content-Disposition` parameters: `filename*` (RFC 8187, UTF-8) before `filename`.
+    static func filename(in parameters: [(name: String, value: String)]) -> String? {
+        parameters.first { $0.name == "filename*" }.flatMap { extendedValue($0.value) }
+            ?? parameters.first { $0.name == "filename" }?.value
+    }
+
+    /// An RFC 8187 `UTF-8'language'percent-encoded` value; nil for other charsets or bad encoding.
+    static func extendedValue(_ value: String) -> String? {
+        let pieces = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
+        guard pieces.count == 3, pieces[0].lowercased() == "utf-8" else { return nil }
+        return PercentDecoding.decodeString(pieces[2].utf8)
+    }
+}

@@ -86,19 +86,10 @@ public enum MultipartParser {
         if let disposition = headers["Content-Disposition"] {
             let parameters = HeaderParameters.parse(disposition.drop { $0 != ";" })
             name = parameters.first { $0.name == "name" }?.value
-            filename =
-                parameters.first { $0.name == "filename*" }.flatMap { extendedValue($0.value) }
-                ?? parameters.first { $0.name == "filename" }?.value
+            filename = HeaderParameters.filename(in: parameters)
         }
         return MultipartPart(
             name: name, filename: filename, contentType: headers["Content-Type"], headers: headers,
             body: Array(bytes[contentStart...]))
-    }
-
-    /// An RFC 8187 `UTF-8'language'percent-encoded` value; nil for other charsets or bad encoding.
-    static func extendedValue(_ value: String) -> String? {
-        let pieces = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
-        guard pieces.count == 3, pieces[0].lowercased() == "utf-8" else { return nil }
-        return PercentDecoding.decodeString(pieces[2].utf8)
     }
 }

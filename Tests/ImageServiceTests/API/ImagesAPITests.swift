@@ -110,6 +110,25 @@ import Testing
         }
     }
 
+    @Test func takesARawUploadsNameFromContentDisposition() async throws {
+        let png = TestImages.colorfulPNG(width: 16, height: 16)
+        try await blocking { [service] in
+            let client = try service.client()
+            for (disposition, expected) in [
+                (#"attachment; filename="holiday; photo.png""#, "holiday; photo.png"),
+                ("attachment; filename=plain.png; filename*=UTF-8''caf%C3%A9.png", "café.png"),
+                (#"attachment; filename="../../etc/passwd""#, "passwd"),
+            ] {
+                let accepted = try client.request(
+                    "POST", "/api/images", headers: [("Content-Type", "image/png"), ("Content-Disposition", disposition)],
+                    body: png)
+                let id = try #require(try accepted.json()["id"] as? String)
+                let status = try Self.waitForTerminal(client, id)
+                #expect(status["filename"] as? String == expected)
+            }
+        }
+    }
+
     @Test func acceptsAJSONUploadWithMetadata() async throws {
         let png = TestImages.colorfulPNG(width: 64, height: 48)
         try await blocking { [service] in

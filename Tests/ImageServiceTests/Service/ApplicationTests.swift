@@ -41,7 +41,9 @@ import Testing
         defer { try? service.dropSchema() }
         let store = JobStore(connection: try service.connect())
         let png = TestImages.colorfulPNG(width: 40, height: 40)
-        let dead = JobLease(owner: "dead-replica", duration: .milliseconds(1))
+        // Long enough for this test to start its attempt before the service's sweeps (every 0.5 s) see the lease run
+        // out; short enough that the takeover comes soon after.
+        let dead = JobLease(owner: "dead-replica", duration: .seconds(2))
         let record = try store.insert(
             NewJob(
                 original: png, originalInfo: ImageInfo(format: .png, width: 40, height: 40),
