@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make chaos`: the durability tests (tests/chaos/chaos.py) with real processes: a
 # throwaway PostgreSQL of their own (they restart it), the debug build of imageproc
-# started, killed and stopped as the tests say. Cleans up however it ends.
+# started, killed and stopped as the tests say. Cleans up however it ends; the services'
+# logs stay in .build-tools/chaos-logs/ for a look after a failure.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

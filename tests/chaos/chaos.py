@@ -26,6 +26,7 @@ BINARY = os.environ["IMAGEPROC_BINARY"]
 DATABASE_URL = os.environ["DATABASE_URL"]
 CLUSTER = os.environ["IMAGEPROC_TEST_CLUSTER"]
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOGS = os.environ.get("IMAGEPROC_CHAOS_LOGS", os.path.join(REPO, ".build-tools", "chaos-logs"))
 LEASE_SECONDS = 5
 
 
@@ -99,7 +100,8 @@ class Service:
     def __init__(self, schema, replica, grace=10):
         self.port = free_port()
         self.replica = replica
-        log = open(f"/tmp/imageproc-chaos-{replica}.log", "ab")
+        os.makedirs(LOGS, exist_ok=True)
+        log = open(os.path.join(LOGS, f"{replica}.log"), "ab")
         environment = dict(os.environ, IMAGEPROC_LOG_LEVEL="warning")
         self.process = subprocess.Popen(
             [BINARY, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--replica-id", replica,
