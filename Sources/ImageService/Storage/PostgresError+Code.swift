@@ -22,10 +22,19 @@ extension PostgresError {
         public static let queryCanceled = Code(rawValue: "57014")
         public static let adminShutdown = Code(rawValue: "57P01")
         public static let tooManyConnections = Code(rawValue: "53300")
+        public static let featureNotSupported = Code(rawValue: "0A000")
 
         /// The two-character class: `23` integrity constraint violation, `08` connection exception, …
         public var errorClass: Substring { rawValue.prefix(2) }
 
         public var description: String { rawValue }
+    }
+}
+
+extension PostgresError {
+    /// The server refused to run a prepared statement because a table it reads changed shape since it was prepared
+    /// (`cached plan must not change result type`): preparing it again fixes it.
+    var isStalePreparedStatement: Bool {
+        code == .featureNotSupported && message.contains("cached plan must not change result type")
     }
 }

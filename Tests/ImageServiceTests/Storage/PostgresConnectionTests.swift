@@ -157,6 +157,55 @@ import Testing
         #expect(try connection.query("SELECT 5").int(0, 0) == 5)
     }
 
+    @Test func preparesEachStatementTextOnceAndSettlesOnAGenericPlan() throws {
+        let connection = try TestDatabase.connect()
+        let sql = "SELECT $1::int8 * 2 AS doubled"
+        for value in 1...7 {
+            #expect(try connection.query(sql, [value]).int(0, 0) == value * 2)
+        }
+        let prepared = try connection.query(
+            "SELECT generic_plans + custom_plans, generic_plans FROM pg_prepared_statements WHERE statement = $1", [sql])
+        #expect(prepared.rowCount == 1)
+        #expect(try prepared.int(0, 0) == 7)
+        #expect(try #require(try prepared.int(0, 1)) > 0)
+    }
+
+    @Test func preparesAgainInANewSessionAfterAReconnect() throws {
+        let connection = try TestDatabase.connect()
+        #expect(try connection.query("SELECT $1::int8 + 1", [1]).int(0, 0) == 2)
+        try terminate(backend: connection.backendPID)
+        #expect(try connection.query("SELECT $1::int8 + 1", [2]).int(0, 0) == 3)
+    }
+
+    @Test func preparesAgainWhenTheTableChangedShape() throws {
+        let connection = try TestDatabase.connect()
+        try connection.query("CREATE TEMP TABLE growing (a int4)")
+        try connection.query("INSERT INTO growing VALUES (1)")
+        #expect(try connection.query("SELECT * FROM growing").columnCount == 1)
+        try connection.query("ALTER TABLE growing ADD COLUMN b int4 DEFAULT 2")
+        let after = try connection.query("SELECT * FROM growing")
+        #expect(after.columnCount == 2)
+        #expect(try after.int(0, 1) == 2)
+    }
+
+    @Test func runsTextsBeyondTheCacheUnnamed() throws {
+        let connection = try TestDatabase.connect()
+        let count = PostgresConnection.preparedStatementLimit + 5
+        for n in 0..<count {
+            #expect(try connection.query("SELECT \(n) + $1::int8", [1]).int(0, 0) == n + 1)
+        }
+        let prepared = try connection.query("SELECT count(*) FROM pg_prepared_statements").int(0, 0)
+        #expect(prepared == PostgresConnection.preparedStatementLimit)
+    }
+
+    @Test func reportsAStatementThatCannotBePreparedAndKeepsWorking() throws {
+        let connection = try TestDatabase.connect()
+        let error = try #require(throws: PostgresError.self) { try connection.query("SELEC $1", [1]) }
+        #expect(error.code == .syntaxError)
+        let leftovers = "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1"
+        #expect(try connection.query(leftovers, ["SELEC $1"]).int(0, 0) == 0)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func reportsAClosedPortAsUnreachableQuickly() throws {
         let start = ContinuousClock.now
