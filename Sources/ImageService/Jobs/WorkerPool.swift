@@ -1,3 +1,4 @@
+import CSystemShims
 import Dispatch
 import Foundation
 import Logging
@@ -82,17 +83,30 @@ public final class WorkerPool: Sendable {
 
         var lease: JobLease { JobLease(owner: pool.settings.replicaID, duration: pool.settings.leaseDuration) }
 
+        /// Inputs at least this large leave megabytes of freed buffers behind in malloc's arenas.
+        static let largeJobBytes = 4 << 20
+
         mutating func run() {
-            while let job = pool.queue.next() {
-                pool.running.withLock { $0[index] = job.id }
-                pool.metrics.busyWorkers.add(1, ordering: .relaxed)
-                process(job)
-                // Keep libpq's buffers from staying at the size of the largest result this worker ever wrote.
-                if connection?.holdsLargeBuffers == true { connection = nil }
-                pool.queue.finished(job.id)
-                pool.metrics.busyWorkers.subtract(1, ordering: .relaxed)
-                _ = pool.running.withLock { $0.removeValue(forKey: index) }
+            while let finishedLargeJob = runNextJob() {
+                // glibc keeps freed memory in its arenas for reuse; after a large photo that is tens of megabytes
+                // the process holds for nothing (and the peak RSS grows with it). Hand it back, as imgproxy does
+                // periodically. Here the job and its buffers are gone.
+                if finishedLargeJob { _ = malloc_trim(0) }
             }
+        }
+
+        /// Runs the next job; nil once the queue is shut down, else whether the job was large.
+        private mutating func runNextJob() -> Bool? {
+            guard let job = pool.queue.next() else { return nil }
+            pool.running.withLock { $0[index] = job.id }
+            pool.metrics.busyWorkers.add(1, ordering: .relaxed)
+            process(job)
+            // Keep libpq's buffers from staying at the size of the largest result this worker ever wrote.
+            if connection?.holdsLargeBuffers == true { connection = nil }
+            pool.queue.finished(job.id)
+            pool.metrics.busyWorkers.subtract(1, ordering: .relaxed)
+            _ = pool.running.withLock { $0.removeValue(forKey: index) }
+            return job.original.count >= Self.largeJobBytes
         }
 
         private mutating func process(_ job: PendingJob) {
