@@ -10,7 +10,7 @@ SWIFT_TEST_ARGS ?=
 PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
-.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check contract-test fuzz fuzz-smoke bench
+.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check contract-test fuzz fuzz-smoke asan bench
 
 help: ## List the targets
 	@echo "Targets:"
@@ -47,6 +47,10 @@ fuzz: ## Run each libFuzzer harness for FUZZ_SECONDS (default 600)
 
 fuzz-smoke: ## Each libFuzzer harness for 100000 inputs from a fixed seed, at most 90 s (CI; repeatable)
 	FUZZ_RUNS=100000 FUZZ_SEED=1 scripts/fuzz.sh 90
+
+asan: deps ## The image kernel's tests under AddressSanitizer (separate build in .build-asan)
+	swift test --sanitize=address --scratch-path .build-asan --disable-xctest \
+		--filter 'ImageKernel|ImageError|ImageFormat|ProcessingOptions'
 
 bench: ## Benchmark imageproc against pyvips, Pillow and the libjpeg decode floor (bench/README.md)
 	bench/bench.sh
