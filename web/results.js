@@ -225,7 +225,7 @@ function beforeAfter(before, after) {
         "span",
         { class: "before-after" },
         h("span", { text: before }),
-        h("span", { class: "arrow", text: " → " }),
+        h("span", { class: "arrow", text: " →\u00a0" }),
         h("span", { text: after }),
     );
 }

@@ -6,6 +6,7 @@ the browser logged no JavaScript error.
 """
 
 import base64
+import io
 import re
 import time
 
@@ -388,4 +389,19 @@ def test_results_are_newest_first_and_page_by_ten(browser, base_url):
     browser.find_element(By.ID, "newer").click()
     WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "page-label"), "Page 1"))
     WebDriverWait(browser, 10).until(lambda d: row_ids(d) == first_page, "page 1 did not come back")
+    assert javascript_errors(browser) == []
+
+
+def test_a_large_photo_row_fits_the_table_at_desktop_width(browser, base_url):
+    """A camera-sized photo's row (long dimensions and sizes) must not push the Delete button out of view."""
+    photo = io.BytesIO()
+    Image.radial_gradient("L").resize((5640, 3172)).convert("RGB").save(photo, "JPEG", quality=95)
+    job = api_upload(base_url, "IMG_20261122_123456_HDR.jpg", photo.getvalue(), "op=resize,grayscale&width=800")
+    open_page(browser, base_url)
+    wait_for_row_status(browser, job["id"], "completed")
+    overflow = browser.execute_script(
+        "const w = document.querySelector('.table-wrap'); return w.scrollWidth - w.clientWidth;"
+    )
+    assert overflow <= 0, f"the results table is {overflow} px wider than its box at 1280 px"
+    assert row(browser, job["id"]).find_element(By.CSS_SELECTOR, ".dims-cell").text.startswith("5640 × 3172")
     assert javascript_errors(browser) == []
