@@ -67,5 +67,6 @@ db: ## Start the private PostgreSQL only and print its DATABASE_URL
 psql: ## Open psql on the private database
 	scripts/pg.sh psql
 
-clean: ## Remove build products (keeps the private database)
+clean: ## Remove build products, including the static (deploy-check, bench) and sanitizer builds; keeps the database
 	swift package clean
+	rm -rf .build-static .build-asan
