@@ -12,6 +12,9 @@ public struct ImagesAPI: Sendable {
     static let uploadParameters: Set<String> = ["op", "width", "height", "fit", "format", "quality"]
 
     let database: PostgresPool
+    /// Where uploads larger than ``PostgresConnection/largeMessageBytes`` are stored: a few connections kept warm
+    /// for photos (see ``PostgresPool/init(conninfo:maxConnections:keptMessageBytes:)``).
+    let photoDatabase: PostgresPool
     let queue: WorkQueue
     let kernel: ImageKernel
     let previews: PreviewRenderer
@@ -21,10 +24,11 @@ public struct ImagesAPI: Sendable {
     let logger: Logger
 
     public init(
-        database: PostgresPool, queue: WorkQueue, kernel: ImageKernel, settings: JobSettings,
-        completions: JobCompletionSignal, metrics: JobMetrics, logger: Logger
+        database: PostgresPool, photoDatabase: PostgresPool? = nil, queue: WorkQueue, kernel: ImageKernel,
+        settings: JobSettings, completions: JobCompletionSignal, metrics: JobMetrics, logger: Logger
     ) {
         self.database = database
+        self.photoDatabase = photoDatabase ?? database
         self.queue = queue
         self.kernel = kernel
         self.previews = PreviewRenderer(kernel: kernel)
@@ -80,7 +84,8 @@ public struct ImagesAPI: Sendable {
         let job = NewJob(
             original: upload.bytes, originalInfo: info, options: options, filename: upload.filename,
             metadata: upload.metadata, idempotencyKey: idempotencyKey)
-        let outcome = try await withDatabase { connection in
+        let pool = job.original.count > PostgresConnection.largeMessageBytes ? photoDatabase : database
+        let outcome = try await withDatabase(on: pool) { connection in
             let outcome = try JobStore(connection: connection).insert(job, lease: lease)
             if lease == nil, case .created = outcome { try connection.notify(JobSettings.channel) }
             return outcome
@@ -282,10 +287,13 @@ public struct ImagesAPI: Sendable {
         return record
     }
 
-    /// Runs `body` on a pooled connection; an unreachable database becomes a 503 for the client.
-    private func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    /// Runs `body` on a connection of `pool` (by default the general one); an unreachable database becomes a 503 for
+    /// the client.
+    private func withDatabase<T: Sendable>(
+        on pool: PostgresPool? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
         do {
-            return try await database.withConnection(body)
+            return try await (pool ?? database).withConnection(body)
         } catch let error as PostgresError where error.isConnectionError {
             logger.warning("database unavailable", metadata: ["error": "\(error)"])
             throw DatabaseUnavailable()

@@ -12,6 +12,7 @@ public final class Application: Sendable {
     public let serviceMetrics: ServiceMetrics
     private let logger: Logger
     private let database: PostgresPool
+    private let photoDatabase: PostgresPool
     private let queue: WorkQueue
     private let workers: WorkerPool
     private let sweeper: JobSweeper
@@ -23,6 +24,9 @@ public final class Application: Sendable {
         let kernel = ImageKernel(maxPixels: configuration.maxPixels)
         let completions = JobCompletionSignal()
         database = PostgresPool(conninfo: configuration.databaseURL, maxConnections: configuration.databasePoolSize)
+        photoDatabase = PostgresPool(
+            conninfo: configuration.databaseURL, maxConnections: configuration.photoConnections,
+            keptMessageBytes: configuration.http.limits.maxBodyBytes)
         queue = WorkQueue(capacity: configuration.queueCapacity, byteCapacity: configuration.queueByteCapacity)
         workers = WorkerPool(
             count: configuration.workers, queue: queue, conninfo: configuration.databaseURL, kernel: kernel,
@@ -39,8 +43,8 @@ public final class Application: Sendable {
                 body: Array(serviceMetrics.render().utf8))
         }
         ImagesAPI(
-            database: database, queue: queue, kernel: kernel, settings: configuration.jobs, completions: completions,
-            metrics: metrics, logger: logger
+            database: database, photoDatabase: photoDatabase, queue: queue, kernel: kernel,
+            settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger
         ).register(on: &router)
         OpenAPIDocument.register(path: configuration.openAPIPath, webRoot: configuration.webRoot, on: &router)
         if let webRoot = configuration.webRoot {
@@ -78,6 +82,7 @@ public final class Application: Sendable {
         sweeper.stop()
         handBack(unfinished)
         database.shutdown()
+        photoDatabase.shutdown()
         logger.info("stopped", metadata: ["jobs.handed_back": "\(unfinished.count)"])
     }
 

@@ -49,12 +49,15 @@ public final class PostgresConnection {
     private var preparedStatementCount = 0
 
     /// Statements or results larger than this leave libpq's buffers that large for the connection's life.
-    static let largeMessageBytes = 2 * 1024 * 1024
+    public static let largeMessageBytes = 2 * 1024 * 1024
 
-    /// True once a statement or result of more than ``largeMessageBytes`` went through this connection. libpq grows
-    /// its input and output buffers to the largest message and never shrinks them, so a connection that carried one
-    /// photo keeps megabytes; owners close such connections rather than keep them (see ``PostgresPool``).
-    public private(set) var holdsLargeBuffers = false
+    /// The largest statement or result that went through this connection, in bytes: about what libpq's buffers
+    /// hold from then on, since it grows them to the largest message and never shrinks them.
+    public private(set) var largestMessageBytes = 0
+
+    /// True once a statement or result of more than ``largeMessageBytes`` went through this connection: a connection
+    /// that carried one photo keeps megabytes, so owners usually close it rather than keep it (see ``PostgresPool``).
+    public var holdsLargeBuffers: Bool { largestMessageBytes > Self.largeMessageBytes }
 
     /// Opens a connection. `conninfo` is a `postgresql://` URL or `key=value` string; empty uses the standard `PG*`
     /// environment variables and defaults. `application_name` is `imageproc` and `connect_timeout` 5 seconds unless
@@ -183,7 +186,7 @@ public final class PostgresConnection {
             return Int32(count)
         }
         let formats = [Int32](repeating: 1, count: values.count)
-        if lengths.reduce(0, { $0 + Int($1) }) > Self.largeMessageBytes { holdsLargeBuffers = true }
+        largestMessageBytes = max(largestMessageBytes, lengths.reduce(0) { $0 + Int($1) })
         let name: String?
         switch preparedName(for: key) {
         case .success(let prepared): name = prepared
@@ -197,9 +200,7 @@ public final class PostgresConnection {
             }
         }
         let result = checked(raw, query: key.sql)
-        if !holdsLargeBuffers, case .success(let rows) = result, rows.dataBytes > Self.largeMessageBytes {
-            holdsLargeBuffers = true
-        }
+        if case .success(let rows) = result { largestMessageBytes = max(largestMessageBytes, rows.dataBytes) }
         return result
     }
 

@@ -85,4 +85,41 @@ import Testing
         // Nothing half-stored: the reservation taken for the upload was given back.
         #expect(queue.count == 0)
     }
+
+    @Test func uploadsOverTwoMebibytesGoThroughThePhotoConnections() async throws {
+        let service = try TestService()  // for its migrated schema
+        defer { try? service.dropSchema() }
+        var logger = Logger(label: "photo-pool-test")
+        logger.logLevel = .critical
+        // The general pool works; the photo pool cannot connect, so whatever goes through it answers 503.
+        let database = PostgresPool(conninfo: service.databaseURL, maxConnections: 2)
+        let photoDatabase = PostgresPool(conninfo: TestDatabase.unreachableURL, maxConnections: 1)
+        defer { database.shutdown() }
+        var router = Router(logger: logger)
+        ImagesAPI(
+            database: database, photoDatabase: photoDatabase, queue: WorkQueue(capacity: 4, byteCapacity: 64 << 20),
+            kernel: ImageKernel(), settings: JobSettings(), completions: JobCompletionSignal(), metrics: JobMetrics(),
+            logger: logger
+        ).register(on: &router)
+        let server = try HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), responder: router, logger: logger)
+        let port = try server.start()
+        defer { server.shutdown(timeout: .seconds(1)) }
+        // Noise does not compress: 1024 x 1024 RGB is a 3 MiB PNG.
+        let photo = PNGFixture.image(width: 1024, height: 1024, colorType: .rgb) { x, y in
+            var mixed = UInt32(truncatingIfNeeded: x &* 73_856_093 ^ y &* 19_349_663)
+            mixed ^= mixed >> 13
+            mixed &*= 0x5bd1_e995
+            return [UInt8(truncatingIfNeeded: mixed), UInt8(truncatingIfNeeded: mixed >> 8), UInt8(truncatingIfNeeded: mixed >> 16)]
+        }
+        #expect(photo.count > PostgresConnection.largeMessageBytes)
+        try await blocking {
+            let client = try TestHTTPClient(port: port)
+            let small = try client.request(
+                "POST", "/api/images", headers: [("Content-Type", "image/png")], body: TestImages.colorfulPNG())
+            #expect(small.status == 202)
+            let large = try client.request("POST", "/api/images", headers: [("Content-Type", "image/png")], body: photo)
+            #expect(large.status == 503)
+        }
+    }
 }

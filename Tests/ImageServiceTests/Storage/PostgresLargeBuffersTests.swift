@@ -2,7 +2,7 @@ import Testing
 
 @testable import ImageService
 
-/// libpq never shrinks its buffers: connections that carried a photo are not kept.
+/// libpq never shrinks its buffers: connections that carried a photo are kept only by a pool meant for photos.
 @Suite struct PostgresLargeBuffersTests {
     @Test func aConnectionIsFlaggedOnlyAfterALargeStatementOrResult() throws {
         let connection = try TestDatabase.connect()
@@ -10,6 +10,7 @@ import Testing
         #expect(!connection.holdsLargeBuffers)
         try connection.query("SELECT length($1::bytea)", [[UInt8](repeating: 1, count: 3 * 1024 * 1024)])
         #expect(connection.holdsLargeBuffers)
+        #expect(connection.largestMessageBytes == 3 * 1024 * 1024)
 
         let reader = try TestDatabase.connect()
         try reader.query("SELECT decode(repeat('ab', 3 * 1024 * 1024), 'hex')")
@@ -21,11 +22,26 @@ import Testing
         defer { pool.shutdown() }
         let small = try await pool.withConnection { $0.backendPID }
         #expect(try await pool.withConnection { $0.backendPID } == small)
-        let large = try await pool.withConnection { connection in
-            try connection.query("SELECT length($1::bytea)", [[UInt8](repeating: 7, count: 3 * 1024 * 1024)])
-            return connection.backendPID
-        }
+        let large = try await carry(3 * 1024 * 1024, through: pool)
         #expect(large == small)
         #expect(try await pool.withConnection { $0.backendPID } != large)
+    }
+
+    @Test func aPoolForPhotosKeepsConnectionsUpToItsLimit() async throws {
+        let pool = PostgresPool(conninfo: try TestDatabase.url(), maxConnections: 1, keptMessageBytes: 4 * 1024 * 1024)
+        defer { pool.shutdown() }
+        let photo = try await carry(3 * 1024 * 1024, through: pool)
+        #expect(try await pool.withConnection { $0.backendPID } == photo)
+        let larger = try await carry(5 * 1024 * 1024, through: pool)
+        #expect(larger == photo)
+        #expect(try await pool.withConnection { $0.backendPID } != larger)
+    }
+}
+
+/// Sends a statement of `byteCount` bytes through a connection of `pool`; answers that connection's server process.
+private func carry(_ byteCount: Int, through pool: PostgresPool) async throws -> Int32 {
+    try await pool.withConnection { connection in
+        try connection.query("SELECT length($1::bytea)", [[UInt8](repeating: 7, count: byteCount)])
+        return connection.backendPID
     }
 }
