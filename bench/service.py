@@ -19,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
@@ -36,13 +37,31 @@ def psql(url, sql):
     subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True, capture_output=True)
 
 
+# Each client thread keeps one connection open, as browsers and HTTP libraries do.
+connections = threading.local()
+
+
 def call(port, method, path, body=None, headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    connection.request(method, path, body=body, headers=headers or {})
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, json.loads(data) if data else None
+    """One request on this thread's kept-alive connection (opened again if the server closed it)."""
+    for attempt in range(2):
+        connection = getattr(connections, "by_port", {}).get(port)
+        if connection is None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            connections.by_port = {**getattr(connections, "by_port", {}), port: connection}
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            data = response.read()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            connection.close()
+            del connections.by_port[port]
+            if attempt == 1:
+                raise
+            continue
+        if response.will_close:
+            connection.close()
+            del connections.by_port[port]
+        return response.status, json.loads(data) if data else None
 
 
 def peak_rss_mib(pid):
