@@ -15,6 +15,7 @@
 typedef struct decode_state {
     ik__jpeg_error error;
     struct jpeg_progress_mgr progress;
+    ik__jpeg_luma_source source;
     /// One row of CMYK samples for the CMYK/YCCK to RGB conversion.
     unsigned char *cmyk_row;
     ik_image image;
@@ -53,8 +54,7 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
     }
     jpeg_create_decompress(cinfo);
     ik__jpeg_limit_scans(cinfo, &state->progress);
-    jpeg_mem_src(cinfo, data, (unsigned long)size);
-    jpeg_read_header(cinfo, TRUE);
+    ik__jpeg_read_header(cinfo, &state->source, data, size, request->gray);
 
     ik_status status = ik__check_dimensions(cinfo->image_width, cinfo->image_height, request->max_pixels, message,
                                             capacity);

@@ -1,5 +1,6 @@
 /*
- * jpeg_error.h — what the JPEG codec files share: libjpeg error handling, the scan limit, the output destination.
+ * jpeg_error.h — what the JPEG codec files share: libjpeg error handling, the scan limit, the output destination,
+ * the luma-only source.
  *
  * libjpeg reports a fatal error by calling error_exit, which must not return; the default one calls exit().
  * Ours records the message and longjmps back to the setjmp in the codec's inner function (see libjpeg-turbo's
@@ -48,5 +49,32 @@ typedef struct ik__jpeg_destination {
 
 /// Points `cinfo->dest` at `destination`, which appends everything the compressor writes to `output`.
 void ik__jpeg_destination_init(j_compress_ptr cinfo, ik__jpeg_destination *destination, ik__buffer *output);
+
+/// The most scans one decode leaves out; a progressive JPEG has two or four without luma, and any further ones
+/// are simply decoded.
+#define IK__JPEG_MAX_SKIPPED_SCANS 16
+
+/// A libjpeg source over a JPEG in memory that can leave out the scans without luma (jpeg_luma_source.c).
+typedef struct ik__jpeg_luma_source {
+    /// First, so that the `src` pointer libjpeg hands back can be cast to this struct.
+    struct jpeg_source_mgr manager;
+    const unsigned char *data;
+    size_t size;
+    /// The offset of the next byte to hand to libjpeg.
+    size_t position;
+    /// The byte ranges left out, in order: each from a scan's SOS marker to the marker after its data.
+    struct {
+        size_t begin;
+        size_t end;
+    } skips[IK__JPEG_MAX_SKIPPED_SCANS];
+    size_t skip_count;
+    size_t next_skip;
+} ik__jpeg_luma_source;
+
+/// Gives the decompressor `data` as its source and reads the header. With `luma_only` (the result will be the
+/// grayscale), a YCbCr JPEG's scans that carry no luma are left out: the luma comes out exactly as from the whole
+/// file, without entropy-decoding the colour. `source` must live as long as the decompressor.
+void ik__jpeg_read_header(j_decompress_ptr cinfo, ik__jpeg_luma_source *source, const unsigned char *data,
+                          size_t size, int luma_only);
 
 #endif /* IMAGE_KERNEL_JPEG_ERROR_H */

@@ -38,7 +38,9 @@
  * Speed-ups taken when the input is JPEG:
  *   - DCT-domain scaling: a JPEG that will be reduced is decoded at M/8 of its size (M = 1..8), the smallest
  *     scale that keeps at least the target size; the Lanczos pass does the rest.
- *   - A JPEG that will be made gray is decoded as luma only (libjpeg skips the chroma planes).
+ *   - A JPEG that will be made gray is decoded as luma only: libjpeg skips the colour planes' inverse DCT, and
+ *     the scans that hold only colour (a progressive JPEG's Cb and Cr AC scans) are left out before libjpeg
+ *     reads them, so they are not even entropy-decoded. The luma comes out exactly as from the whole file.
  *   - Grayscale alone, JPEG to JPEG, upright: no pixels at all. The luma plane's DCT coefficients are
  *     requantised to the output quality and written as a grayscale JPEG (no inverse or forward DCT).
  * The resampling loops use SSE2, and AVX2 when the CPU has it (chosen at run time; no build flags).
