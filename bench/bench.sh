@@ -48,7 +48,8 @@ cleanup_cluster() {
 trap cleanup_cluster EXIT
 if [[ -z "${DATABASE_URL:-}" ]]; then
     cluster="$(mktemp -d /tmp/imageproc-bench-pg.XXXXXX)"
-    DATABASE_URL="$(database_url "$(throwaway_cluster "$cluster")" imageproc)"
+    # Durable, as in production: the test clusters' fsync = off would flatter what storing the images costs.
+    DATABASE_URL="$(database_url "$(throwaway_cluster "$cluster" "fsync = on" "full_page_writes = on")" imageproc)"
 fi
 DATABASE_URL="$DATABASE_URL" python3 "$here/service.py" --imageproc "$imageproc" \
     --photos "$here/photos"

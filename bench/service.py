@@ -247,6 +247,14 @@ def main():
         lines.append(f"| {job} | {direct['cpu'] * 1000:.1f} | {service['cpu_service'] * 1000:.1f} | "
                      f"{service['cpu_postgres'] * 1000:.1f} | {service['cpu_client'] * 1000:.1f} | "
                      f"{service['cpu_machine'] * 1000:.1f} |")
+    if postmaster:
+        # With PostgreSQL and the clients on the same cores, a service that cost no more CPU than `process` could
+        # at best reach process / (process + PostgreSQL + clients), whatever it did.
+        bounds = ", ".join(
+            f"{job} {direct['cpu'] / (direct['cpu'] + service['cpu_postgres'] + service['cpu_client']):.2f}"
+            for job, service, direct, _ in rows)
+        lines += ["", "The ratio a service adding nothing to `process` could reach with PostgreSQL and the clients on "
+                  f"these cores (process / (process + PostgreSQL + load generator), CPU per image): {bounds}."]
     os.makedirs(os.path.dirname(arguments.out), exist_ok=True)
     pathlib.Path(arguments.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

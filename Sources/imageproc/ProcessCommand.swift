@@ -45,6 +45,7 @@ struct ProcessCommand: ParsableCommand {
 
     func run() throws {
         let options = try parsedOptions()
+        AllocatorPolicy.applyForBatch()
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         // Largest files first: the longest job must not start last and leave one thread working alone at the end.
         let byteCounts = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
