@@ -74,7 +74,7 @@ typedef struct ik__jpeg_luma_source {
 /// Gives the decompressor `data` as its source and reads the header. With `luma_only` (the result will be the
 /// grayscale), a YCbCr JPEG's scans that carry no luma are left out: the luma comes out exactly as from the whole
 /// file, without entropy-decoding the colour. `source` must live as long as the decompressor.
-void ik__jpeg_read_header(j_decompress_ptr cinfo, ik__jpeg_luma_source *source, const unsigned char *data,
-                          size_t size, int luma_only);
+void ik__jpeg_read_header(j_decompress_ptr cinfo, ik__jpeg_luma_source *source, const unsigned char *data, size_t size,
+                          int luma_only);
 
 #endif /* IMAGE_KERNEL_JPEG_ERROR_H */

@@ -22,7 +22,9 @@
 #define MARKER_SOS 0xDA
 #define MARKER_TEM 0x01
 
-static int is_restart(unsigned char marker) { return marker >= 0xD0 && marker <= 0xD7; }
+static int is_restart(unsigned char marker) {
+    return marker >= 0xD0 && marker <= 0xD7;
+}
 
 /// Whether `marker` starts a frame (SOF0 to SOF15), which lists the components; C4, C8 and CC are other segments.
 static int is_frame(unsigned char marker) {
@@ -112,7 +114,9 @@ static size_t find_colour_scans(ik__jpeg_luma_source *source) {
     return source->skip_count;
 }
 
-static void on_init_source(j_decompress_ptr cinfo) { (void)cinfo; }
+static void on_init_source(j_decompress_ptr cinfo) {
+    (void)cinfo;
+}
 
 /// Hands libjpeg the bytes up to the next dropped scan, stepping over it first if it starts here. At the end of
 /// the data, a fake end-of-image marker with the warning libjpeg's own memory source gives.
@@ -151,7 +155,9 @@ static void on_skip_input_data(j_decompress_ptr cinfo, long count) {
     manager->bytes_in_buffer -= remaining;
 }
 
-static void on_term_source(j_decompress_ptr cinfo) { (void)cinfo; }
+static void on_term_source(j_decompress_ptr cinfo) {
+    (void)cinfo;
+}
 
 /// Points `cinfo->src` at `source`, which reads `data` without the scans listed in it.
 static void use_luma_source(j_decompress_ptr cinfo, ik__jpeg_luma_source *source) {
@@ -165,8 +171,8 @@ static void use_luma_source(j_decompress_ptr cinfo, ik__jpeg_luma_source *source
     cinfo->src = &source->manager;
 }
 
-void ik__jpeg_read_header(j_decompress_ptr cinfo, ik__jpeg_luma_source *source, const unsigned char *data,
-                          size_t size, int luma_only) {
+void ik__jpeg_read_header(j_decompress_ptr cinfo, ik__jpeg_luma_source *source, const unsigned char *data, size_t size,
+                          int luma_only) {
     memset(source, 0, sizeof(*source));
     source->data = data;
     source->size = size;
