@@ -123,14 +123,14 @@ run_checkov() {
         echo "$output"
         return 1
     }
-    passed="$(sed -n 's/.*Passed checks: \([0-9]*\).*/\1/p' <<<"$output" | head -n 1)"
-    failed="$(sed -n 's/.*Failed checks: \([0-9]*\).*/\1/p' <<<"$output" | head -n 1)"
+    passed="$(sed -n '/Passed checks: /{s/.*Passed checks: \([0-9]*\).*/\1/p;q}' <<<"$output")"
+    failed="$(sed -n '/Failed checks: /{s/.*Failed checks: \([0-9]*\).*/\1/p;q}' <<<"$output")"
     if [[ -z "$passed" || "$passed" -eq 0 || "$failed" != 0 ]]; then
         echo "$output"
         echo "checkov scanned nothing or found failures"
         return 1
     fi
-    sed -n 's/.*\(Passed checks: .*\)/\1/p' <<<"$output" | head -n 1
+    sed -n '/Passed checks: /{s/.*\(Passed checks: .*\)/\1/p;q}' <<<"$output"
 }
 
 # Every file the Dockerfile copies from the build context exists and is let through by the allowlist in
@@ -268,7 +268,7 @@ package_of() {
         return
     fi
     for candidate in "$path" "$(realpath "$path")" "/usr${path#/usr}" "${path#/usr}"; do
-        owner="$(dpkg-query -S "$candidate" 2>/dev/null | head -n 1)" || continue
+        owner="$(dpkg-query -S "$candidate" 2>/dev/null | sed -n 1p)" || continue
         if [[ -n "$owner" ]]; then
             echo "${owner%%:*}"
             return
