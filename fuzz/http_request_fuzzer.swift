@@ -32,6 +32,7 @@ private func parse<S: Sequence>(_ pieces: S) -> Outcome where S.Element == Array
                 return outcome
             }
             if event == .needMoreData { break }
+            if case .head = event { parser.acceptBody() }
             outcome.events.append(event)
         }
     }

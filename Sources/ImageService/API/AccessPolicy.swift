@@ -1,5 +1,8 @@
-/// Who may call the API from where: optional bearer tokens for `/api/*` and optional CORS for browser pages on
-/// other origins. Both off by default (local use); tokens are required for anything reachable from outside.
+/// Who may call the API from where: optional bearer tokens and optional CORS for browser pages on other origins.
+/// Both off by default (local use); tokens are required for anything reachable from outside.
+///
+/// Tokens guard routes, not path prefixes: every route is registered with a ``RouteAccess``, and the router asks
+/// for a token on each route that is not declared public, against the one canonical path (``RequestTarget``).
 public struct AccessPolicy: Sendable {
     /// Accepted bearer tokens; empty means the API is open.
     private let tokens: [[UInt8]]
@@ -14,23 +17,23 @@ public struct AccessPolicy: Sendable {
         self.allowedOrigins = allowedOrigins
     }
 
-    /// Whether requests to `path` must carry a token.
-    func requiresToken(_ path: String) -> Bool {
-        !tokens.isEmpty && (path == "/api" || path.hasPrefix("/api/"))
+    /// Whether a request for a route of `access` may go on with this `Authorization` field.
+    func permits(_ access: RouteAccess, authorization: String?) -> Bool {
+        access == .public || tokens.isEmpty || permits(authorization: authorization)
     }
 
-    /// Whether `Authorization` holds one of the tokens. Every token is compared in full, so the time taken says
-    /// nothing about how much of a guess was right.
+    /// Whether `Authorization` holds one of the tokens. Every token is compared over the full length of what was
+    /// presented, lengths included, so the time taken says nothing about how much of a guess was right.
     func permits(authorization: String?) -> Bool {
-        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+        guard let authorization, authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
             return false
         }
         let presented = Array(authorization.utf8.dropFirst(7))
         var matched = false
         for token in tokens {
-            var difference = UInt8(truncatingIfNeeded: token.count ^ presented.count)
-            for index in 0..<token.count {
-                difference |= token[index] ^ (index < presented.count ? presented[index] : 0)
+            var difference = token.count ^ presented.count
+            for index in 0..<presented.count {
+                difference |= Int(token[index % token.count] ^ presented[index])
             }
             matched = matched || difference == 0
         }
@@ -50,4 +53,12 @@ public struct AccessPolicy: Sendable {
             "Vary": "Origin",
         ]
     }
+}
+
+/// Whether a route needs the API token. Routes are protected unless they say otherwise.
+public enum RouteAccess: Sendable, Equatable {
+    /// Open to anyone: health, metrics, the page, the contract.
+    case `public`
+    /// Needs `Authorization: Bearer <token>` whenever tokens are configured.
+    case token
 }

@@ -38,9 +38,10 @@ public struct ImagesAPI: Sendable {
         self.logger = logger
     }
 
-    /// Adds every route of the API to `router`.
+    /// Adds every route of the API to `router`: the image routes need the token (when tokens are set), the health
+    /// routes are public.
     public func register(on router: inout Router) {
-        router.add(.post, "/api/images") { request, _ in try await upload(request) }
+        router.add(.post, "/api/images", takesBody: true) { request, _ in try await upload(request) }
         router.add(.get, "/api/images") { request, _ in try await list(request) }
         router.add(.get, "/api/images/{id}") { request, parameters in try await status(request, parameters) }
         router.add(.delete, "/api/images/{id}") { request, parameters in try await delete(request, parameters) }
@@ -50,11 +51,11 @@ public struct ImagesAPI: Sendable {
         router.add(.get, "/api/images/{id}/original") { request, parameters in
             try await image(request, parameters, kind: .original)
         }
-        router.add(.get, "/healthz") { request, _ in
+        router.add(.get, "/healthz", access: .public) { request, _ in
             _ = try QueryParameters(request.head, allowed: [])
             return .json(.ok, ["status": "ok"])
         }
-        router.add(.get, "/readyz") { request, _ in try await readiness(request) }
+        router.add(.get, "/readyz", access: .public) { request, _ in try await readiness(request) }
     }
 
     // MARK: Upload

@@ -1,11 +1,15 @@
 import Logging
 
-/// Matches a request to a handler by method and path template (`/api/images/{id}`), and is the one place where
-/// errors become responses: `HTTPResponseError`s are told to the client, anything else is logged and answered 500.
+/// Matches a request to a handler by method and path template (`/api/images/{id}`), decides at head time whether a
+/// request may go on at all, and is the one place where errors become responses: `HTTPResponseError`s are told to
+/// the client, anything else is logged and answered 500.
 ///
-/// `HEAD` is served by the `GET` handler (the server sends the head only); a path that exists under other methods
-/// answers 405 with `Allow`. The `AccessPolicy` is applied here too: 401 for `/api/*` without a valid token, and
-/// CORS headers and preflight (`OPTIONS`) answers for allowed origins.
+/// One decision, ``decide(_:bodyBound:)``, serves both moments: `admit` runs it as soon as the header section is in
+/// (on the event loop, before any body byte is read or reserved), and `respond` runs it again for the handler's
+/// captures. It refuses, in this order: a path no route has (404) or a method it lacks (405, with `Allow`), a route
+/// that needs the token without one (401), and a body on a route that takes none (413). `HEAD` is served by the
+/// `GET` handler (the server sends the head only). CORS headers and preflight (`OPTIONS`) answers for allowed
+/// origins are added here too.
 public struct Router: HTTPResponder {
     /// Handles one matched request; `parameters` holds the template's captures.
     public typealias Handler = @Sendable (HTTPRequest, RouteParameters) async throws -> HTTPResponse
@@ -14,12 +18,20 @@ public struct Router: HTTPResponder {
         var method: HTTPMethod
         var template: String
         var segments: [Segment]
+        var access: RouteAccess
+        var takesBody: Bool
         var handler: Handler
     }
 
     private enum Segment: Sendable, Equatable {
         case literal(String)
         case capture(String)
+    }
+
+    /// What becomes of a request, decided from its head alone.
+    private enum Decision {
+        case refuse(HTTPResponse, label: String)
+        case handle(Route, RouteParameters)
     }
 
     private var routes: [Route] = []
@@ -33,73 +45,107 @@ public struct Router: HTTPResponder {
         self.access = access
     }
 
-    /// Adds a route; `template` segments in braces capture that segment of the path.
-    public mutating func add(_ method: HTTPMethod, _ template: String, handler: @escaping Handler) {
+    /// Adds a route; `template` segments in braces capture that segment of the path. Routes need the token unless
+    /// `access` is `.public`; only routes with `takesBody` accept a request body.
+    public mutating func add(
+        _ method: HTTPMethod, _ template: String, access: RouteAccess = .token, takesBody: Bool = false,
+        handler: @escaping Handler
+    ) {
         let segments = Self.split(template).map { segment -> Segment in
             segment.hasPrefix("{") && segment.hasSuffix("}")
                 ? .capture(String(segment.dropFirst().dropLast())) : .literal(String(segment))
         }
-        routes.append(Route(method: method, template: template, segments: segments, handler: handler))
+        routes.append(
+            Route(
+                method: method, template: template, segments: segments, access: access, takesBody: takesBody,
+                handler: handler))
+    }
+
+    public func admit(_ head: HTTPRequestHead, bodyBound: Int) -> HTTPResponse? {
+        guard case .refuse(let response, let label) = decide(head, bodyBound: bodyBound) else { return nil }
+        return finish(response, route: label, head: head, started: .now, bytesIn: 0)
     }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let started = ContinuousClock.now
-        var (response, route) = await route(request)
-        for (name, value) in access.corsHeaders(origin: request.head.headers["Origin"]) {
+        switch decide(request.head, bodyBound: request.body.count) {
+        case .refuse(let response, let label):
+            return finish(response, route: label, head: request.head, started: started, bytesIn: request.body.count)
+        case .handle(let route, let parameters):
+            let response = await run(route, request, parameters)
+            return finish(
+                response, route: route.template, head: request.head, started: started, bytesIn: request.body.count)
+        }
+    }
+
+    /// CORS headers, then the request counted under `route` (a template or a fixed word, never a raw path).
+    private func finish(
+        _ response: HTTPResponse, route: String, head: HTTPRequestHead, started: ContinuousClock.Instant, bytesIn: Int
+    ) -> HTTPResponse {
+        var response = response
+        for (name, value) in access.corsHeaders(origin: head.headers["Origin"]) {
             response.headers.replaceOrAdd(name: name, value: value)
         }
         metrics?.recordRequest(
-            method: request.head.method, route: route, status: response.status,
-            seconds: (ContinuousClock.now - started).seconds, bytesIn: request.body.count,
-            bytesOut: request.head.method == .head ? 0 : response.body.count)
+            method: head.method, route: route, status: response.status,
+            seconds: (ContinuousClock.now - started).seconds, bytesIn: bytesIn,
+            bytesOut: head.method == .head ? 0 : response.bodyCount)
         return response
     }
 
-    /// The response and the template of the route that made it ("unmatched" when none did).
-    private func route(_ request: HTTPRequest) async -> (HTTPResponse, String) {
-        let path = Self.split(request.head.path)
-        if request.head.method == .options, !access.allowedOrigins.isEmpty {
-            return (preflight(request, path), "preflight")
+    private func decide(_ head: HTTPRequestHead, bodyBound: Int) -> Decision {
+        let path = Self.split(head.path)
+        if head.method == .options, !access.allowedOrigins.isEmpty {
+            return .refuse(preflight(head, path), label: "preflight")
         }
-        if access.requiresToken(request.head.path), !access.permits(authorization: request.head.headers["Authorization"]) {
-            return (AccessPolicy.unauthorized.response(), "unauthorized")
-        }
+        let method = head.method == .head ? HTTPMethod.get : head.method
         var allowed: [HTTPMethod] = []
         for route in routes {
             guard let parameters = Self.match(route.segments, path) else { continue }
-            let method = request.head.method == .head ? HTTPMethod.get : request.head.method
             guard route.method == method else {
                 // Two templates can match one path (`/healthz` and `/{file}`): name each method once.
                 if !allowed.contains(route.method) { allowed.append(route.method) }
                 continue
             }
-            do {
-                return (try await route.handler(request, parameters), route.template)
-            } catch let error as any HTTPResponseError {
-                return (error.response(), route.template)
-            } catch {
-                logger.error(
-                    "request failed",
-                    metadata: [
-                        "http.path": "\(request.head.path)", "http.request_id": "\(RequestID.current ?? "")",
-                        "error": "\(String(reflecting: error))",
-                    ])
-                let response = HTTPResponse.error(
-                    status: .internalServerError, code: "internal_error", message: "an unexpected error occurred")
-                return (response, route.template)
+            guard access.permits(route.access, authorization: head.headers["Authorization"]) else {
+                return .refuse(AccessPolicy.unauthorized.response(), label: "unauthorized")
             }
+            guard route.takesBody || bodyBound == 0 else {
+                let refusal = APIError(
+                    status: .contentTooLarge, code: "payload_too_large", message: "this resource takes no body")
+                return .refuse(refusal.response(), label: route.template)
+            }
+            return .handle(route, parameters)
         }
         if !allowed.isEmpty {
             if allowed.contains(.get), !allowed.contains(.head) { allowed.append(.head) }
-            return (APIError.methodNotAllowed(allowed: allowed).response(), "unmatched")
+            return .refuse(APIError.methodNotAllowed(allowed: allowed).response(), label: "unmatched")
         }
-        return (APIError.notFound("no route for \(request.head.path)").response(), "unmatched")
+        return .refuse(APIError.notFound("no route for \(head.path)").response(), label: "unmatched")
     }
 
-    /// A CORS preflight: which methods the path has and which request headers a page may send.
-    private func preflight(_ request: HTTPRequest, _ path: [Substring]) -> HTTPResponse {
+    private func run(_ route: Route, _ request: HTTPRequest, _ parameters: RouteParameters) async -> HTTPResponse {
+        do {
+            return try await route.handler(request, parameters)
+        } catch let error as any HTTPResponseError {
+            return error.response()
+        } catch {
+            logger.error(
+                "request failed",
+                metadata: [
+                    "http.path": "\(request.head.path)", "http.request_id": "\(RequestID.current ?? "")",
+                    "error": "\(String(reflecting: error))",
+                ])
+            return HTTPResponse.error(
+                status: .internalServerError, code: "internal_error", message: "an unexpected error occurred")
+        }
+    }
+
+    /// A CORS preflight: which methods the path has and which request headers a page may send. Public, since a
+    /// browser sends no credentials with it.
+    private func preflight(_ head: HTTPRequestHead, _ path: [Substring]) -> HTTPResponse {
         var methods = routes.filter { Self.match($0.segments, path) != nil }.map(\.method)
-        guard !methods.isEmpty else { return APIError.notFound("no route for \(request.head.path)").response() }
+        guard !methods.isEmpty else { return APIError.notFound("no route for \(head.path)").response() }
         if methods.contains(.get) { methods.append(.head) }
         return HTTPResponse(
             status: .noContent,
@@ -110,8 +156,9 @@ public struct Router: HTTPResponder {
             ])
     }
 
+    /// The segments of a canonical path, which has no empty ones (``RequestTarget``); `/` has none.
     private static func split(_ path: String) -> [Substring] {
-        path.split(separator: "/", omittingEmptySubsequences: true)
+        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().filter { !$0.isEmpty }
     }
 
     private static func match(_ segments: [Segment], _ path: [Substring]) -> RouteParameters? {

@@ -21,14 +21,15 @@ public struct StaticFiles: Sendable {
         self.root = root
     }
 
+    /// Adds the page's routes, public: the page asks for the token itself.
     public func register(on router: inout Router) {
-        router.add(.get, "/") { request, _ in try serve("index.html", request) }
-        router.add(.get, "/{file}") { request, parameters in try serve(parameters["file"] ?? "", request) }
+        router.add(.get, "/", access: .public) { request, _ in try serve("index.html", request) }
+        router.add(.get, "/{file}", access: .public) { request, parameters in try serve(parameters["file"] ?? "", request) }
     }
 
     /// Serves the one file `name` of the folder at `route` (the OpenAPI document at `/openapi.yaml`).
     public func register(_ name: String, at route: String, on router: inout Router) {
-        router.add(.get, route) { request, _ in try serve(name, request) }
+        router.add(.get, route, access: .public) { request, _ in try serve(name, request) }
     }
 
     private func serve(_ name: String, _ request: HTTPRequest) throws -> HTTPResponse {

@@ -8,8 +8,10 @@
 /// typed error after which the connection must be closed (the parser stays failed and rethrows it).
 ///
 /// Feed it with `append` as bytes arrive and call `next()` until it answers `.needMoreData`. For each request it
-/// reports `.head` exactly once, as soon as the header section is complete and valid, then `.request` once the body
-/// is complete (on the very next call for a request without a body). Bytes after a request stay buffered, so
+/// reports `.head` exactly once, as soon as the header section is complete and valid, and then waits: nothing of the
+/// body is read, and nothing is reserved for it, until the caller has admitted the request with `acceptBody()` (a
+/// request that will be refused never costs its declared length). After that, `.request` comes once the body is
+/// complete (on the very next call for a request without a body). Bytes after a request stay buffered, so
 /// pipelined requests come out one per `.request`.
 ///
 /// Strictness, each choice made so that two parsers cannot disagree about where a request ends (request smuggling):
@@ -18,7 +20,8 @@
 /// - no whitespace before a field name's colon, no obs-fold, no control characters in names or values → 400.
 /// - `Content-Length` is digits only and all its values agree; `Content-Length` with `Transfer-Encoding`, or
 ///   `Transfer-Encoding` on HTTP/1.0 → 400; a transfer coding other than exactly `chunked` → 501.
-/// - HTTP/1.1 needs exactly one `Host` → 400 otherwise; versions other than 1.0 and 1.1 → 505.
+/// - HTTP/1.1 needs exactly one `Host`, whose value is a host and optional port (``HostSyntax``) → 400 otherwise;
+///   versions other than 1.0 and 1.1 → 505.
 /// - limits: request line → 414, header section size or field count → 431, body → 413 (at head time for a
 ///   declared length, at the chunk-size line for chunked bodies).
 ///
@@ -38,12 +41,20 @@ public struct HTTPRequestParser: Sendable {
     private enum Phase: Sendable {
         case requestLine
         case headerFields
+        /// The head was reported; the body waits for `acceptBody()`.
+        case admission(body: PendingBody)
         case fixedBody(remaining: Int)
         case chunkSize
         case chunkData(remaining: Int)
         case chunkDataEnd
         case trailers
         case failed(HTTPParseError)
+    }
+
+    /// How the body of an admitted request is framed.
+    private enum PendingBody: Sendable {
+        case length(Int)
+        case chunked
     }
 
     private var buffer: [UInt8] = []
@@ -154,6 +165,9 @@ public struct HTTPRequestParser: Sendable {
                 }
                 requestLine = try parseRequestLine(buffer[line])
                 phase = .headerFields
+
+            case .admission:
+                return .needMoreData
 
             case .headerFields:
                 guard let line = try nextFieldLine() else { return .needMoreData }
@@ -295,6 +309,9 @@ public struct HTTPRequestParser: Sendable {
         let hostCount = headers.values(for: "Host").count
         if requestLine.version == .http1_1, hostCount == 0 { throw .badRequest("missing Host header") }
         if hostCount > 1 { throw .badRequest("more than one Host header") }
+        if let host = headers["Host"], !host.isEmpty, !HostSyntax.isValid(host.utf8) {
+            throw .badRequest("invalid Host header")
+        }
 
         let transferEncoding = headers.values(for: "Transfer-Encoding")
         let contentLength = headers.values(for: "Content-Length")
@@ -305,14 +322,13 @@ public struct HTTPRequestParser: Sendable {
             guard codings.count == 1, codings[0].lowercased() == "chunked" else {
                 throw .notImplemented("unsupported transfer coding")
             }
-            phase = .chunkSize
+            phase = .admission(body: .chunked)
         } else if !contentLength.isEmpty {
             let length = try FramingRules.contentLength(contentLength)
             guard length <= limits.maxBodyBytes else { throw bodyTooLarge }
-            body.reserveCapacity(length)
-            phase = .fixedBody(remaining: length)
+            phase = .admission(body: .length(length))
         } else {
-            phase = .fixedBody(remaining: 0)
+            phase = .admission(body: .length(0))
         }
 
         let head = HTTPRequestHead(
@@ -320,6 +336,30 @@ public struct HTTPRequestParser: Sendable {
             version: requestLine.version, headers: headers)
         self.head = head
         return head
+    }
+
+    /// The most body bytes the request whose head was just reported can bring: its declared length, or the body
+    /// limit for a chunked body. Nil outside admission.
+    public var admissionBodyBound: Int? {
+        guard case .admission(let body) = phase else { return nil }
+        switch body {
+        case .length(let length): return length
+        case .chunked: return limits.maxBodyBytes
+        }
+    }
+
+    /// Admits the request whose head was just reported: reserves its declared length and starts reading the body.
+    /// A refused request is never admitted; its connection is closed (when it has a body) or it is answered once
+    /// `acceptBody()` has skipped its empty body.
+    public mutating func acceptBody() {
+        guard case .admission(let pending) = phase else { preconditionFailure("acceptBody() without a head") }
+        switch pending {
+        case .length(let length):
+            body.reserveCapacity(length)
+            phase = .fixedBody(remaining: length)
+        case .chunked:
+            phase = .chunkSize
+        }
     }
 
     /// `chunk-size [ chunk-ext ]`: hex digits, then optionally whitespace and `;` extensions, which are ignored.

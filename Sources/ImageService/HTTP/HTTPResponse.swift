@@ -1,17 +1,30 @@
 import Foundation
 
-/// A response: status, header fields and the whole body. The server writes `serializedHead` and then `body`
-/// (or only the head for `HEAD`, which keeps the `Content-Length` of the `GET` body).
+/// A response: status, header fields and the body, either whole (`body`) or read in parts (`bodySource`, for large
+/// downloads). The server writes `serializedHead` and then the body (or only the head for `HEAD`, which keeps the
+/// `Content-Length` of the `GET` body).
 public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: HTTPHeaders
+    /// The whole body; empty when `bodySource` provides it.
     public var body: [UInt8]
+    /// The body in parts, instead of `body`.
+    public var bodySource: (any HTTPBodySource)?
 
     public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
+
+    /// A response whose body is read from `source` as the client takes it.
+    public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), bodySource source: any HTTPBodySource) {
+        self.init(status: status, headers: headers)
+        bodySource = source
+    }
+
+    /// The length of the body, whole or in parts.
+    public var bodyCount: Int { bodySource?.count ?? body.count }
 
     /// `value` as a JSON body with `Content-Type: application/json` (unless `headers` has a `Content-Type`).
     /// Dates are ISO 8601 with fractional seconds, keys are sorted so the bytes are stable. A value that cannot be
@@ -40,7 +53,7 @@ public struct HTTPResponse: Sendable {
 
     /// The status line and header section, ending with the empty line.
     ///
-    /// Fields are written in this order: the response's own headers; `Content-Length: body.count` unless
+    /// Fields are written in this order: the response's own headers; `Content-Length: bodyCount` unless
     /// `includeBodyLength` is false, the headers already have one, or the status is 1xx/204 (which must not carry
     /// one, RFC 9110 §8.6); `Connection: close` when not keeping the connection alive (replacing any `Connection`
     /// field); `Date` unless present. CR, LF and NUL are dropped from names and values, so no header can split
@@ -54,7 +67,7 @@ public struct HTTPResponse: Sendable {
         }
         let bodyless = (100..<200).contains(status.code) || status.code == 204
         if includeBodyLength, !bodyless, !headers.contains("Content-Length") {
-            Self.appendField("Content-Length", String(body.count), to: &out)
+            Self.appendField("Content-Length", String(bodyCount), to: &out)
         }
         if !keepAlive {
             Self.appendField("Connection", "close", to: &out)

@@ -1,9 +1,17 @@
-/// A request-target split into its decoded path and query (RFC 9112 §3.2).
+/// A request-target reduced to its one canonical path and its decoded query (RFC 9112 §3.2, RFC 3986).
 ///
-/// Accepts origin-form (`/a?b`), absolute-form (`http://host/a?b`, whose authority is dropped: `Host` names the
-/// server) and asterisk-form (`*`, path `*`); the parser allows the last only for `OPTIONS`. The decoded path must
-/// be UTF-8 without NUL and without `..` segments, so no handler can be walked out of its directory by
-/// `/%2e%2e/`. Query fields are decoded with `+` as space; bad escapes anywhere are a 400.
+/// The canonical path is what the access policy, the router, the logs and the metrics all see, so that no two of
+/// them can read one request two ways (`//api/images` was once a public path to the router's eyes and a protected
+/// one to nobody's). It is computed once, here:
+/// - origin-form (`/a?b`) as it is; absolute-form (`http://host/a?b`) reduced to its path and query, its authority
+///   checked like a `Host` value (``HostSyntax``); asterisk-form (`*`, path `*`), which the parser allows only for
+///   `OPTIONS`.
+/// - refused with 400: an empty segment (`//`, a trailing `/`), a `.` or `..` segment (also encoded, `%2e%2e`), an
+///   encoded `/` or `\` (`%2F`, `%5C`) or a raw `\`, an encoded control character (`%00`–`%1F`, `%7F`), bad escapes,
+///   and bytes that are not UTF-8 once decoded.
+/// - everything else is percent-decoded exactly once: `%2541` is the three characters `%41`.
+///
+/// Query fields are decoded with `+` as space; bad escapes there are a 400 too.
 struct RequestTarget {
     var path: String
     var query: [(name: String, value: String)]
@@ -19,7 +27,7 @@ struct RequestTarget {
         }
         let pathAndQuery = try Self.originForm(of: target)
         let questionMark = pathAndQuery.firstIndex(of: UInt8(ascii: "?")) ?? pathAndQuery.endIndex
-        path = try Self.decodePath(pathAndQuery[..<questionMark])
+        path = try Self.canonicalPath(pathAndQuery[..<questionMark])
         query =
             questionMark == pathAndQuery.endIndex ? [] : try Self.decodeQuery(pathAndQuery[(questionMark + 1)...])
     }
@@ -29,10 +37,14 @@ struct RequestTarget {
         if target.first == UInt8(ascii: "/") { return target[...] }
         let lowered = target.map(asciiLowercased)
         for scheme in ["http://", "https://"] where lowered.starts(with: scheme.utf8) {
+            let authorityStart = scheme.utf8.count
             let authorityEnd =
-                target[scheme.utf8.count...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }
+                target[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }
                 ?? target.endIndex
-            guard authorityEnd > scheme.utf8.count else { throw .badRequest("absolute target without authority") }
+            let authority = target[authorityStart..<authorityEnd]
+            guard !authority.isEmpty, HostSyntax.isValid(authority) else {
+                throw .badRequest("invalid authority in absolute-form target")
+            }
             if authorityEnd == target.endIndex { return ArraySlice("/".utf8) }
             if target[authorityEnd] == UInt8(ascii: "?") { return ArraySlice("/".utf8) + target[authorityEnd...] }
             return target[authorityEnd...]
@@ -40,11 +52,29 @@ struct RequestTarget {
         throw .badRequest("request target is not a path")
     }
 
-    private static func decodePath(_ raw: ArraySlice<UInt8>) throws(HTTPParseError) -> String {
-        guard let decoded = PercentDecoding.decode(raw), !decoded.contains(0),
-            let path = String(validating: decoded, as: UTF8.self)
-        else { throw .badRequest("invalid percent-encoding in path") }
-        guard !path.split(separator: "/").contains("..") else { throw .badRequest("dot-dot segment in path") }
+    /// The decoded path, or a 400 for any spelling that could be read as another path (see the type's summary).
+    private static func canonicalPath(_ raw: ArraySlice<UInt8>) throws(HTTPParseError) -> String {
+        guard !raw.contains(UInt8(ascii: "\\")) else { throw .badRequest("backslash in path") }
+        guard let decoded = PercentDecoding.decode(raw) else { throw .badRequest("invalid percent-encoding in path") }
+        // Decoding only ever shortens, and a raw `/` or `\` is kept, so a decoded `/`, `\` or control byte that the
+        // raw bytes did not hold came from an escape.
+        let rawSlashes = raw.lazy.filter { $0 == UInt8(ascii: "/") }.count
+        guard decoded.lazy.filter({ $0 == UInt8(ascii: "/") }).count == rawSlashes,
+            !decoded.contains(UInt8(ascii: "\\"))
+        else { throw .badRequest("encoded slash or backslash in path") }
+        guard !decoded.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw .badRequest("encoded control character in path")
+        }
+        guard let path = String(validating: decoded, as: UTF8.self) else {
+            throw .badRequest("invalid percent-encoding in path")
+        }
+        if path == "/" { return path }
+        for segment in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
+            if segment.isEmpty { throw .badRequest("empty segment in path") }
+            if segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) {
+                throw .badRequest("dot segment in path")
+            }
+        }
         return path
     }
 

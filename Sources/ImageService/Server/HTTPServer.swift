@@ -11,7 +11,7 @@ import Logging
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     let loop: EventLoop
-    private let responder: any HTTPResponder
+    let responder: any HTTPResponder
     private let logger: Logger
     private var loopThread: Thread?
     private let loopFinished = DispatchSemaphore(value: 0)
@@ -21,6 +21,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var connections: [Int: HTTPConnection] = [:]
     private var nextConnectionID = 0
     private var dateCache = HTTPDate.Cache()
+    private var bodyBudget: BodyBudget
     private var drainCompletion: (@Sendable () -> Void)?
     /// Shared by every read on the loop: one connection reads at a time.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
@@ -31,6 +32,8 @@ public final class HTTPServer: @unchecked Sendable {
         self.responder = responder
         self.logger = logger
         self.loop = try EventLoop()
+        // A budget below the body limit could never admit the largest body allowed.
+        self.bodyBudget = BodyBudget(capacity: max(configuration.bodyBudgetBytes, configuration.limits.maxBodyBytes))
     }
 
     deinit {
@@ -118,10 +121,57 @@ public final class HTTPServer: @unchecked Sendable {
         socket.close()
     }
 
-    func dispatch(_ request: HTTPRequest, id requestID: String, from connectionID: Int) {
+    /// Runs the responder for a request and hands its answer back to the connection on the loop.
+    func dispatch(_ request: HTTPRequest, id requestID: String, from connectionID: Int) -> Task<Void, Never> {
         Task { [self] in
             let response = await RequestID.$current.withValue(requestID) { await responder.respond(to: request) }
-            loop.execute { [self] in connections[connectionID]?.send(response) }
+            loop.execute { [self] in connections[connectionID]?.deliver(response) }
+        }
+    }
+
+    /// Reads one part of a streamed body and hands it back to the connection on the loop (nil if the read failed).
+    func fetch(
+        from source: any HTTPBodySource, offset: Int, count: Int, for connectionID: Int
+    ) -> Task<Void, Never> {
+        Task { [self] in
+            let part: [UInt8]?
+            do {
+                part = try await source.read(offset: offset, maxCount: count)
+            } catch {
+                if !(error is CancellationError) {
+                    logger.warning("response body source failed", metadata: ["error": "\(error)"])
+                }
+                part = nil
+            }
+            loop.execute { [self] in connections[connectionID]?.receivePart(part) }
+        }
+    }
+
+    // MARK: Body budget (loop thread)
+
+    /// Takes `bytes` of the body budget for a connection now, or queues it and says no (it is told later).
+    func acquireBodyBudget(_ bytes: Int, for connectionID: Int) -> Bool {
+        bodyBudget.acquire(bytes, for: connectionID)
+    }
+
+    func releaseBodyBudget(_ bytes: Int) {
+        wake(bodyBudget.release(bytes))
+    }
+
+    func cancelBodyBudgetWait(for connectionID: Int) {
+        wake(bodyBudget.cancel(connectionID))
+    }
+
+    /// Tells connections that now hold their budget. Each is another connection than the one releasing, and the
+    /// chain ends with the waiters.
+    private func wake(_ granted: [BodyBudget.Grant]) {
+        for grant in granted {
+            if let connection = connections[grant.connection] {
+                connection.bodyBudgetGranted()
+            } else {
+                // Closed connections leave the line as they close; should one not have, its grant goes back.
+                releaseBodyBudget(grant.bytes)
+            }
         }
     }
 
@@ -167,6 +217,14 @@ public final class HTTPServer: @unchecked Sendable {
                 "http.bytes": "\(bodyBytes)",
                 "http.duration_ms": "\((ContinuousClock.now - request.started).milliseconds)",
                 "http.request_id": "\(request.requestID)",
+            ])
+    }
+
+    func logRefused(_ head: HTTPRequestHead, status: HTTPStatus) {
+        logger.info(
+            "request refused",
+            metadata: [
+                "http.method": "\(head.method.rawValue)", "http.path": "\(head.path)", "http.status": "\(status.code)",
             ])
     }
 

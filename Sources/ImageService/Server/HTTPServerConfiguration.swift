@@ -8,23 +8,35 @@ public struct HTTPServerConfiguration: Sendable {
     public var limits: HTTPLimits
     /// Open connections beyond this are answered 503 and closed.
     public var maxConnections: Int
+    /// Request-body bytes all connections together may hold at once (``BodyBudget``); at least the body limit.
+    public var bodyBudgetBytes: Int
     /// A keep-alive connection with no request in progress is closed after this many seconds.
     public var idleTimeout: Int64
     /// The whole header section must arrive within this many seconds of its first byte (slowloris).
     public var headerTimeout: Int64
-    /// A body, or a response being written, must make progress at least this often (seconds).
-    public var progressTimeout: Int64
+    /// A body being read, or a response being written, must move at least `minimumTransferRate` bytes per second
+    /// averaged over each window of this many seconds (``TransferRate``); so must a request waiting for the body
+    /// budget be let in within one window.
+    public var transferWindow: Int64
+    /// See `transferWindow`.
+    public var minimumTransferRate: Int
+
+    /// Default for `bodyBudgetBytes`: five bodies at the default limit.
+    public static let defaultBodyBudgetBytes = 256 * 1024 * 1024
 
     public init(
         host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 4096,
-        idleTimeout: Int64 = 60, headerTimeout: Int64 = 10, progressTimeout: Int64 = 30
+        bodyBudgetBytes: Int = defaultBodyBudgetBytes, idleTimeout: Int64 = 60, headerTimeout: Int64 = 10,
+        transferWindow: Int64 = 30, minimumTransferRate: Int = 1024
     ) {
         self.host = host
         self.port = port
         self.limits = limits
         self.maxConnections = maxConnections
+        self.bodyBudgetBytes = bodyBudgetBytes
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
-        self.progressTimeout = progressTimeout
+        self.transferWindow = transferWindow
+        self.minimumTransferRate = minimumTransferRate
     }
 }

@@ -81,6 +81,12 @@ final class Socket {
         try systemCall("send") { send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Sends a FIN: the peer sees the end of the response, while its remaining bytes can still be read and dropped
+    /// (a lingering close, so that a client still sending does not get a reset that destroys the response).
+    func shutdownWrite() {
+        _ = shutdown(descriptor, Int32(SHUT_WR))
+    }
+
     private func setOption(_ level: Int32, _ name: Int32, _ value: Int32) throws(SystemError) {
         var value = value
         _ = try blockingSystemCall("setsockopt") {

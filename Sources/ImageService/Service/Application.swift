@@ -35,7 +35,7 @@ public final class Application: Sendable {
             logger: logger)
         serviceMetrics = ServiceMetrics(jobs: metrics, queue: queue)
         var router = Router(logger: logger, metrics: serviceMetrics, access: configuration.access)
-        router.add(.get, "/metrics") { [serviceMetrics] request, _ in
+        router.add(.get, "/metrics", access: .public) { [serviceMetrics] request, _ in
             _ = try QueryParameters(request.head, allowed: [])
             return HTTPResponse(
                 status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],

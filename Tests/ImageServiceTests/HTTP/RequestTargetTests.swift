@@ -44,14 +44,57 @@ import Testing
         }
     }
 
-    @Test func rejectsEncodedNul() {
-        #expect(throws: HTTPParseError.badRequest("invalid percent-encoding in path")) { try parse("/a%00.jpg") }
+    @Test func rejectsEncodedControlCharacters() {
+        for target in ["/a%00.jpg", "/a%0d%0aX", "/a%0A", "/%1f", "/%7F", "/%7f/x", "/?x=1&y", "/a%09b"]
+        where target != "/?x=1&y" {
+            #expect(throws: HTTPParseError.badRequest("encoded control character in path"), "\(target)") {
+                try parse(target)
+            }
+        }
     }
 
-    @Test func rejectsDotDotSegmentsButNotDotsInNames() throws {
-        #expect(throws: HTTPParseError.badRequest("dot-dot segment in path")) { try parse("/static/../secret") }
-        #expect(throws: HTTPParseError.badRequest("dot-dot segment in path")) { try parse("/static/%2E%2E/secret") }
-        #expect(try parse("/a..b/.hidden/..x").path == "/a..b/.hidden/..x")
+    @Test func rejectsDotSegmentsButNotDotsInNames() throws {
+        for target in ["/static/../secret", "/static/%2E%2E/secret", "/./a", "/a/.", "/a/%2e", "/a/..", "/%2e%2E/x"] {
+            #expect(throws: HTTPParseError.badRequest("dot segment in path"), "\(target)") { try parse(target) }
+        }
+        #expect(try parse("/a..b/.hidden/..x/...").path == "/a..b/.hidden/..x/...")
+    }
+
+    /// The router once dropped empty segments while the token check read the raw prefix: `//api/images` was
+    /// public. No spelling with an empty segment reaches either now.
+    @Test func rejectsEmptySegments() {
+        for target in ["//api/images", "/api//images", "/api/images/", "///", "http://x//api/images", "//"] {
+            #expect(throws: HTTPParseError.badRequest("empty segment in path"), "\(target)") { try parse(target) }
+        }
+    }
+
+    @Test func rejectsEncodedAndRawSlashesAndBackslashes() {
+        for target in ["/%2Fapi/images", "/%2fapi", "/api%2Fimages", "/a%5Cb", "/a%5cb", "/%252F/%2F"] {
+            #expect(throws: HTTPParseError.badRequest("encoded slash or backslash in path"), "\(target)") {
+                try parse(target)
+            }
+        }
+        #expect(throws: HTTPParseError.badRequest("backslash in path")) { try parse("/a\\b") }
+    }
+
+    @Test func decodesExactlyOnce() throws {
+        #expect(try parse("/a%2541").path == "/a%41")
+        #expect(try parse("/%252F").path == "/%2F")
+        #expect(try parse("/caf%C3%A9").path == "/café")
+    }
+
+    @Test func keepsTheRootAndOrdinaryPaths() throws {
+        #expect(try parse("/").path == "/")
+        #expect(try parse("/api/images/1/download").path == "/api/images/1/download")
+        #expect(try parse("HtTp://Example.COM:8080/api/images?x=1").path == "/api/images")
+    }
+
+    @Test func checksTheAuthorityOfTheAbsoluteFormLikeAHost() {
+        for target in ["http://user@x/a", "http://x:80a/a", "http://x y/a", "http://[::1/a", "http://x:123456/a"] {
+            #expect(throws: HTTPParseError.self, "\(target)") { try parse(target) }
+        }
+        #expect(throws: Never.self) { try parse("http://[::1]:8080/a") }
+        #expect(throws: Never.self) { try parse("http://127.0.0.1/a") }
     }
 
     @Test func reducesAbsoluteFormToPathAndQuery() throws {

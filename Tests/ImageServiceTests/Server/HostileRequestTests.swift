@@ -119,10 +119,21 @@ import Testing
         Hostile("an encoded NUL", "GET /index.html%00.png HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         Hostile("an invalid percent escape", "GET /index%zz.html HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         Hostile("a fragment in the target", "GET /index.html#top HTTP/1.1\r\nHost: a\r\n\r\n", 400),
-        Hostile("an encoded slash into a file", "GET /etc%2fpasswd HTTP/1.1\r\nHost: a\r\n\r\n", 404, closes: false),
-        Hostile("an absolute path", "GET //etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", 404, closes: false),
+        Hostile("an encoded slash into a file", "GET /etc%2fpasswd HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("an absolute path", "GET //etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         Hostile("a hidden file", "GET /.env HTTP/1.1\r\nHost: a\r\n\r\n", 404, closes: false),
-        Hostile("a backslash path", "GET /..%5c..%5cetc%5cpasswd HTTP/1.1\r\nHost: a\r\n\r\n", 404, closes: false),
+        Hostile("a backslash path", "GET /..%5c..%5cetc%5cpasswd HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("a raw backslash", "GET /a\\b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("a dot segment", "GET /./index.html HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("a trailing slash", "GET /ok/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("an encoded CR LF", "GET /ok%0d%0aX-Forged:%201 HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("an encoded DEL", "GET /ok%7f HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("an absolute form with a doubled slash", "GET http://a//ok HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("an absolute form with userinfo", "GET http://user@a/ok HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Hostile("a Host with a path", "GET /ok HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+        Hostile("a Host with userinfo", "GET /ok HTTP/1.1\r\nHost: u@a\r\n\r\n", 400),
+        Hostile("a Host with a bad port", "GET /ok HTTP/1.1\r\nHost: a:80x\r\n\r\n", 400),
+        Hostile("a body on a route that takes none", "GET /ok HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", 413),
     ]
 
     /// A server with the API's router (a small echo route and the page's files), short timeouts and a small body
@@ -135,12 +146,12 @@ import Testing
             var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
             configuration.limits.maxBodyBytes = HostileRequestTests.maxBodyBytes
             configuration.headerTimeout = 1
-            configuration.progressTimeout = 1
+            configuration.transferWindow = 1
             var logger = Logger(label: "hostile-test")
             logger.logLevel = .critical
             var router = Router(logger: logger)
             router.add(.get, "/ok") { _, _ in HTTPResponse(status: .ok, body: Array("ok".utf8)) }
-            router.add(.post, "/echo") { request, _ in
+            router.add(.post, "/echo", takesBody: true) { request, _ in
                 HTTPResponse(status: .ok, body: Array("\(request.body.count)".utf8))
             }
             StaticFiles(root: OpenAPIDocumentTests.repositoryRoot.appendingPathComponent("web").path).register(
