@@ -8,4 +8,7 @@
 
 /* accept4(2), which glibc declares only under _GNU_SOURCE. */
 int imageproc_accept4(int listener, int flags);
+
+/* Names the calling thread for the kernel (top -H, /proc/self/task/N/comm); at most 15 bytes are kept. */
+void imageproc_set_thread_name(const char *name);
 #endif

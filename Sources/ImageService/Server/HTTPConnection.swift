@@ -246,8 +246,8 @@ final class HTTPConnection {
         parser.acceptBody()
         phase = .readingBody
         readRate = TransferRate(
-            bytesPerSecond: server.configuration.minimumTransferRate, window: server.configuration.transferWindow,
-            now: monotonicSeconds())
+            bytesPerSecond: server.configuration.minimumTransferRate,
+            windowSeconds: server.configuration.transferWindow, now: monotonicMilliseconds())
         if bound > 0, expectsContinue {
             // curl waits a second for this before sending a body over 1 MiB.
             enqueue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -375,8 +375,8 @@ final class HTTPConnection {
         guard !bytes.isEmpty else { return }
         if outbound.isEmpty {
             writeRate = TransferRate(
-                bytesPerSecond: server.configuration.minimumTransferRate, window: server.configuration.transferWindow,
-                now: monotonicSeconds())
+                bytesPerSecond: server.configuration.minimumTransferRate,
+                windowSeconds: server.configuration.transferWindow, now: monotonicMilliseconds())
         }
         outbound.append(bytes)
         outboundBytes += bytes.count
@@ -439,7 +439,8 @@ final class HTTPConnection {
     /// Closes the connection if it has overstayed the phase it is in (called about once a second).
     func checkTimeouts(now: Int64) {
         let configuration = server.configuration
-        if writeRate?.isTooSlow(now: now) == true {
+        let milliseconds = monotonicMilliseconds()
+        if writeRate?.isTooSlow(now: milliseconds) == true {
             close()
             return
         }
@@ -454,7 +455,7 @@ final class HTTPConnection {
                 .init(
                     status: .serviceUnavailable, code: "server_busy",
                     message: "too many request bodies are being received; try again shortly"))
-        case .readingBody where readRate?.isTooSlow(now: now) == true:
+        case .readingBody where readRate?.isTooSlow(now: milliseconds) == true:
             failRequest(.init(status: .requestTimeout, code: "request_timeout", message: "the request body is too slow"))
         case .lingering(let until) where now >= until:
             close()

@@ -55,6 +55,8 @@ public final class HTTPServer: @unchecked Sendable {
         }
         self.listener = listener
         let thread = Thread { [self] in
+            // Foundation keeps `Thread.name` to itself on Linux; the kernel's name is what `top -H` and /proc show.
+            imageproc_set_thread_name("imageproc-http")
             loop.run { tick() }
             loopFinished.signal()
         }

@@ -73,3 +73,89 @@ import Testing
         }
     }
 }
+
+/// Every spelling of every protected route, with tokens on, against the real service: none gets past the token.
+/// `//api/images`, `/%2Fapi/…` and `http://x//api/…` once listed, downloaded and deleted without one.
+@Suite struct TokenBypassTests {
+    static let token = "tok-bypass-123"
+
+    /// Ways to write `path` that must either be refused (400) or reach the same route (and so need the token).
+    static func spellings(of path: String) -> [String] {
+        let tail = String(path.dropFirst())
+        var spellings = [
+            "/" + path, "/%2F" + tail, "/%2f" + tail, path + "/", path + "//", "/." + path, "/x/.." + path,
+            "/%2e" + path, path.replacingOccurrences(of: "/", with: "//"), path.replacingOccurrences(of: "/", with: "/./"),
+            "http://x/" + path, "HTTP://X" + path, "http://localhost:8080" + path, "http://x" + path + "/",
+            path.replacingOccurrences(of: "a", with: "%61"), path.replacingOccurrences(of: "/", with: "%2F"),
+            path.replacingOccurrences(of: "/", with: "\\"), path.replacingOccurrences(of: "/", with: "%5C"),
+            path + "%00", path + "%0d%0a", path + "?", path + "?x=1&wait=0", "/API" + path.dropFirst(4),
+        ]
+        for index in path.indices where path[index] == "/" && index != path.startIndex {
+            var doubled = path
+            doubled.insert("/", at: index)
+            spellings.append(doubled)
+        }
+        return spellings
+    }
+
+    @Test func noSpellingOfAProtectedRouteGetsPastTheToken() async throws {
+        let service = try TestService { $0.access = AccessPolicy(tokens: [Self.token]) }
+        defer { try? service.dropSchema() }
+        try await blocking {
+            let owner = try service.client()
+            let auth = [("Authorization", "Bearer \(Self.token)")]
+            let image = try FixtureFiles.bytes("texture-baseline.jpg")
+            let created = try owner.request(
+                "POST", "/api/images?op=grayscale", headers: auth + [("Content-Type", "image/jpeg")], body: image)
+            #expect(created.status == 202)
+            let id = try #require(try created.json()["id"] as? String)
+            let routes: [(String, String)] = [
+                ("GET", "/api/images"), ("POST", "/api/images"), ("GET", "/api/images/\(id)"),
+                ("DELETE", "/api/images/\(id)"), ("GET", "/api/images/\(id)/download"),
+                ("GET", "/api/images/\(id)/original"), ("HEAD", "/api/images/\(id)/original"),
+            ]
+            for (method, path) in routes {
+                for target in Self.spellings(of: path) {
+                    let attacker = try service.client()
+                    let body = method == "POST" ? image : []
+                    let response = try attacker.request(method, target, body: body)
+                    #expect(
+                        [400, 401, 404, 405].contains(response.status), "\(method) \(target) → \(response.status)")
+                }
+            }
+            // Nothing was deleted on the way.
+            #expect(try owner.request("GET", "/api/images/\(id)", headers: auth).status == 200)
+        }
+    }
+
+    /// A refused upload is answered from its head: no `100 Continue`, nothing of its body read or reserved, the
+    /// connection closed.
+    @Test func refusesAnUnauthenticatedUploadBeforeItsBody() async throws {
+        let service = try TestService { $0.access = AccessPolicy(tokens: [Self.token]) }
+        defer { try? service.dropSchema() }
+        try await blocking {
+            let before = ProcessStatistics.current().residentBytes
+            var attackers: [TestHTTPClient] = []
+            for _ in 0..<8 {
+                let attacker = try service.client()
+                try attacker.send(
+                    "POST /api/images HTTP/1.1\r\nHost: a\r\nContent-Type: image/jpeg\r\nExpect: 100-continue\r\n"
+                        + "Content-Length: 52428800\r\n\r\n")
+                let response = try attacker.readResponse()
+                #expect(response.status == 401)
+                #expect(response.header("Connection") == "close")
+                attackers.append(attacker)
+            }
+            // One that does not wait for 100 Continue and starts sending: answered, then closed.
+            let eager = try service.client()
+            try eager.send(
+                "POST /api/images HTTP/1.1\r\nHost: a\r\nContent-Length: 52428800\r\n\r\n"
+                    + String(repeating: "x", count: 100_000))
+            #expect(try eager.readResponse().status == 401)
+            #expect(eager.drainUntilClosed() == 0)
+            for attacker in attackers { #expect(attacker.isClosedByServer()) }
+            let grown = ProcessStatistics.current().residentBytes - before
+            #expect(grown < 32 * 1024 * 1024, "resident memory grew by \(Int(grown)) bytes")
+        }
+    }
+}

@@ -34,9 +34,10 @@ final class TestHTTPClient {
     private var buffer: [UInt8] = []
     private var closed = false
 
-    init(port: Int, timeoutSeconds: Int = 20) throws {
+    init(port: Int, timeoutSeconds: Int = 20, configure: (Int32) -> Void = { _ in }) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure("socket: errno \(errno)") }
+        configure(descriptor)
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -61,6 +62,34 @@ final class TestHTTPClient {
     func close() {
         if !closed { Glibc.close(descriptor) }
         closed = true
+    }
+
+    /// Opens a connection whose receive buffer is `bytes` (set before connecting, so the window stays small): a slow
+    /// reader.
+    convenience init(port: Int, receiveBufferBytes bytes: Int32, timeoutSeconds: Int = 20) throws {
+        try self.init(port: port, timeoutSeconds: timeoutSeconds, configure: { descriptor in
+            var size = bytes
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        })
+    }
+
+    /// Ends the connection with a TCP reset (SO_LINGER 0), as a client that crashed or was killed.
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close()
+    }
+
+    /// Reads until the server closes the connection (or resets it), and returns how many bytes came.
+    func drainUntilClosed() -> Int {
+        var total = buffer.count
+        buffer.removeAll()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return total }
+            total += count
+        }
     }
 
     /// Shuts down the sending side, as a client that has said all it will.
