@@ -118,10 +118,9 @@ struct ServeCommand: ParsableCommand {
         let format = logFormat ?? environment["IMAGEPROC_LOG_FORMAT"] ?? "text"
         guard format == "text" || format == "json" else { throw ValidationError("unknown log format \(format)") }
         LoggingSystem.bootstrap { label in
+            // Not swift-log's StreamLogHandler: it writes messages and values raw, so a CR/LF from a client forges lines.
             if format == "json" { return JSONLogHandler(label: label, level: logLevel) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+            return TextLogHandler(label: label, level: logLevel)
         }
         let logger = Logger(label: "imageproc")
         let application = try Application(configuration: configuration, logger: logger)

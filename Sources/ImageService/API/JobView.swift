@@ -45,7 +45,9 @@ struct JobView: Encodable, Sendable {
             width: record.options.width, height: record.options.height, fit: record.options.fit,
             format: record.options.format, quality: record.options.quality)
         filename = record.filename
-        metadata = record.metadata.flatMap { JSONValue(json: $0) }
+        // Rows stored before the depth limit may nest deeper than any encoder will write inside a page: such
+        // metadata reads as null rather than failing the status and every list page that holds the job.
+        metadata = record.metadata.flatMap { JSONValue(json: $0, maxDepth: Upload.maxMetadataDepth) }
         uploadedAt = record.uploadedAt
         processedAt = record.processedAt
         attempts = record.attempts

@@ -6,6 +6,10 @@ import Foundation
 struct Upload: Sendable {
     /// The largest metadata object accepted, in bytes of JSON.
     static let maxMetadataBytes = 4096
+    /// How deeply arrays and objects may nest in metadata, the object itself being level 1. Responses wrap metadata
+    /// a few levels deeper, and a JSON encoder gives up at some depth (512 in Foundation's): past it, a job's status
+    /// and every list page holding it would fail.
+    static let maxMetadataDepth = 16
 
     var bytes: [UInt8]
     var filename: String?
@@ -35,10 +39,14 @@ struct Upload: Sendable {
                 metadataText = String(decoding: part.body, as: UTF8.self)
             }
         case _ where contentType?.isJSON == true:
-            let body = try Self.decodeJSONBody(request.body)
+            let body = try JSONUploadBody(parsing: request.body, maxMetadataDepth: Self.maxMetadataDepth)
             bytes = body.image
             filename = body.filename.flatMap(sanitizedFilename)
-            metadata = try body.metadata.map(Self.validatedMetadata)
+            if let value = body.metadata {
+                // The body's metadata wins over the header's, as the form field's does.
+                metadata = try Self.validatedMetadata(value)
+                metadataText = nil
+            }
         default:
             bytes = request.body
             filename = Self.filename(fromContentDisposition: request.head.headers["Content-Disposition"])
@@ -49,27 +57,12 @@ struct Upload: Sendable {
         }
     }
 
-    private struct JSONBody: Decodable {
-        var image: String
-        var filename: String?
-        var metadata: JSONValue?
-    }
-
-    private static func decodeJSONBody(_ body: [UInt8]) throws(APIError) -> (image: [UInt8], filename: String?, metadata: JSONValue?) {
-        let decoded: JSONBody
-        do {
-            decoded = try JSONDecoder().decode(JSONBody.self, from: Data(body))
-        } catch {
-            throw .badRequest(code: "invalid_body", "the JSON body must be an object with a base64 string image")
-        }
-        guard let image = Data(base64Encoded: decoded.image, options: .ignoreUnknownCharacters) else {
-            throw .badRequest(code: "invalid_body", "image must be base64")
-        }
-        return ([UInt8](image), decoded.filename, decoded.metadata == .null ? nil : decoded.metadata)
-    }
-
     private static func validatedMetadata(_ text: String) throws(APIError) -> String {
         guard text.utf8.count <= maxMetadataBytes else { throw metadataTooLarge }
+        // Counted before parsing, so that no parser recurses on hostile nesting.
+        guard JSONValue.nestingDepth(of: text.utf8, limit: maxMetadataDepth) <= maxMetadataDepth else {
+            throw metadataTooDeep
+        }
         guard let value = JSONValue(json: text) else { throw invalidMetadata }
         return try validatedMetadata(value)
     }
@@ -88,6 +81,8 @@ struct Upload: Sendable {
     private static let invalidMetadata = APIError.badRequest(code: "invalid_metadata", "metadata must be a JSON object")
     private static let metadataTooLarge = APIError.badRequest(
         code: "invalid_metadata", "metadata must be at most \(maxMetadataBytes) bytes of JSON")
+    static let metadataTooDeep = APIError.badRequest(
+        code: "invalid_metadata", "metadata must nest at most \(maxMetadataDepth) levels of objects and arrays")
 
     /// The name a raw upload gives itself in `Content-Disposition: attachment; filename="…"`, made safe.
     private static func filename(fromContentDisposition value: String?) -> String? {

@@ -3,15 +3,18 @@ import Foundation
 /// A client-supplied filename made safe to store and to echo in `Content-Disposition`, or nil if nothing usable
 /// is left.
 ///
-/// Keeps only the last path component (after any `/` or `\`, so `C:\x\y.jpg` → `y.jpg`), drops control
-/// characters, bidirectional overrides (which can disguise `exe.jpg` as `gpj.exe`) and double quotes, trims
-/// surrounding whitespace, refuses `.` and `..`, and cuts the result to at most 255 UTF-8 bytes on a character
-/// boundary (the usual file-system name limit).
+/// Keeps only the last path component (after any `/` or `\`, so `C:\x\y.jpg` → `y.jpg`); drops double quotes and
+/// every character of the Unicode categories Cc (controls), Cf (format: zero-width spaces and joiners, U+FEFF, soft
+/// hyphens, the bidirectional controls that can disguise `exe.jpg` as `gpj.exe`), Zl and Zp (U+2028, U+2029);
+/// turns every other kind of space (Zs: no-break, ideographic, en and em spaces) into a plain one; trims surrounding
+/// spaces, refuses `.` and `..`, and cuts the result to at most 255 UTF-8 bytes on a
+/// character boundary (the usual file-system name limit). Letters of any script (é, 漢字) are kept.
 public func sanitizedFilename(_ raw: String) -> String? {
     let lastComponent = raw.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }.last ?? ""
     var scalars = String.UnicodeScalarView()
     for scalar in lastComponent.unicodeScalars where !isUnsafeFilenameScalar(scalar) {
-        scalars.append(scalar)
+        // A no-break or ideographic space looks like a space: it is written as one, so names compare as they read.
+        scalars.append(scalar.properties.generalCategory == .spaceSeparator ? " " : scalar)
     }
     let cleaned = String(scalars).trimmingCharacters(in: .whitespaces)
     var result = ""
@@ -27,7 +30,8 @@ public func sanitizedFilename(_ raw: String) -> String? {
 }
 
 private func isUnsafeFilenameScalar(_ scalar: Unicode.Scalar) -> Bool {
-    if scalar == "\"" || scalar.properties.generalCategory == .control { return true }
-    // LRE, RLE, PDF, LRO, RLO and the isolates LRI, RLI, FSI, PDI.
-    return (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+    switch scalar.properties.generalCategory {
+    case .control, .format, .lineSeparator, .paragraphSeparator: return true
+    default: return scalar == "\""
+    }
 }

@@ -15,16 +15,33 @@ public final class ServiceMetrics: Sendable {
         http.describe("imageproc_bytes_out_total", type: "counter", help: "Response body bytes sent.")
     }
 
-    /// Counts one answered request. `route` is the matched template (`/api/images/{id}`), never the raw path.
+    /// The methods that get a series of their own; any other token a client sends is counted as `other`.
+    public static let methodLabels: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
+
+    /// Counts one answered request. `route` is the matched template (`/api/images/{id}`) or a fixed word
+    /// (`unmatched`, `unauthorized`, `preflight`), never the raw path.
+    ///
+    /// Every label comes from a closed set, so that no client can grow the exposition: a client may send any method
+    /// token (RFC 9110 §9.1), and before this mapping 300 made-up ones made 300 series, kept forever.
     public func recordRequest(
         method: HTTPMethod, route: String, status: HTTPStatus, seconds: Double, bytesIn: Int, bytesOut: Int
     ) {
         http.increment(
             "imageproc_http_requests_total",
-            labels: ["method": method.rawValue, "route": route, "status": String(status.code)])
+            labels: ["method": Self.methodLabel(method), "route": route, "status": Self.statusLabel(status)])
         http.observe("imageproc_http_request_duration_seconds", labels: ["route": route], seconds)
         http.increment("imageproc_bytes_in_total", by: Double(bytesIn))
         http.increment("imageproc_bytes_out_total", by: Double(bytesOut))
+    }
+
+    /// The method's label: itself if standard, else `other`.
+    static func methodLabel(_ method: HTTPMethod) -> String {
+        methodLabels.contains(method.rawValue) ? method.rawValue : "other"
+    }
+
+    /// The status's label: its three digits (a status outside 100–599 cannot be sent; it is `other` if it is).
+    static func statusLabel(_ status: HTTPStatus) -> String {
+        (100...599).contains(status.code) ? String(status.code) : "other"
     }
 
     /// The whole exposition, gauges sampled now.

@@ -3,6 +3,8 @@ import Logging
 
 /// Writes each log record as one JSON object per line (`time`, `level`, `message`, `logger`, then the metadata as
 /// string fields), for log stacks that parse JSON. Lines are written whole, so concurrent threads never interleave.
+/// `JSONEncoder` escapes CR, LF and the other C0 controls; DEL, C1 controls, U+2028 and U+2029, which JSON allows
+/// raw, are escaped too (``LogEscaping/escapedJSON(_:)``), so no value breaks the line in any viewer.
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
@@ -32,7 +34,7 @@ public struct JSONLogHandler: LogHandler {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(fields) else { return }
-        write(String(decoding: data, as: UTF8.self) + "\n")
+        write(LogEscaping.escapedJSON(String(decoding: data, as: UTF8.self)) + "\n")
     }
 
     /// Writes a whole line to standard error with one `write(2)`.
