@@ -18,20 +18,23 @@ public struct ImagesAPI: Sendable {
     let queue: WorkQueue
     let kernel: ImageKernel
     let previews: PreviewRenderer
+    let previewFlights = PreviewFlights()
     let settings: JobSettings
     let completions: JobCompletionSignal
     let metrics: JobMetrics
     let logger: Logger
 
+    /// `previews` renders on the budget it was given; without one, previews get a budget of one slot of their own.
     public init(
         database: PostgresPool, photoDatabase: PostgresPool? = nil, queue: WorkQueue, kernel: ImageKernel,
-        settings: JobSettings, completions: JobCompletionSignal, metrics: JobMetrics, logger: Logger
+        previews: PreviewRenderer? = nil, settings: JobSettings, completions: JobCompletionSignal,
+        metrics: JobMetrics, logger: Logger
     ) {
         self.database = database
         self.photoDatabase = photoDatabase ?? database
         self.queue = queue
         self.kernel = kernel
-        self.previews = PreviewRenderer(kernel: kernel)
+        self.previews = previews ?? PreviewRenderer(kernel: kernel, budget: ImageWorkBudget(slots: 1))
         self.settings = settings
         self.completions = completions
         self.metrics = metrics
@@ -134,15 +137,15 @@ public struct ImagesAPI: Sendable {
         let wait = try query.integer("wait", in: 0...Self.maxWaitSeconds) ?? 0
         var record = try await find(id)
         if wait > 0, !record.status.isTerminal {
-            // Register before reading again, so a job finishing in between still wakes us.
-            let waiter = completions.register(id)
-            record = try await find(id)
-            if record.status.isTerminal {
-                waiter.cancel()
-            } else {
+            // Register before reading again, so a job finishing in between still wakes us. The registration ends
+            // with the closure, also when the job was deleted meanwhile (404) or the database fails.
+            let finished = try await completions.withWaiter(for: id) { waiter in
+                let current = try await find(id)
+                guard !current.status.isTerminal else { return Optional(current) }
                 await waiter.wait(timeout: .seconds(wait))
-                record = try await find(id)
+                return nil
             }
+            record = if let finished { finished } else { try await find(id) }
         }
         return .json(.ok, JobView(record))
     }
@@ -179,63 +182,94 @@ public struct ImagesAPI: Sendable {
 
     // MARK: Downloads
 
+    /// A download, in steps that read image bytes only when they are sent: parse, look the image up without its
+    /// bytes (`404`, `409`), evaluate `If-None-Match` (`304`), and only then fetch the bytes.
     func image(_ request: HTTPRequest, _ parameters: RouteParameters, kind: ImageKind) async throws -> HTTPResponse {
         let query = try QueryParameters(request.head, allowed: ["preview"])
         let id = try jobID(parameters)
-        if let size = try query.integer("preview", in: 1...4096) {
-            guard PreviewRenderer.sizes.contains(size) else {
-                let sizes = PreviewRenderer.sizes.sorted().map(String.init).joined(separator: ", ")
-                throw APIError.invalidParameter("preview", "preview must be one of \(sizes)")
-            }
-            return try await preview(request, id: id, kind: kind, size: size)
+        let previewSize = try Self.previewSize(query)
+        guard let metadata = try await withDatabase({ try JobStore(connection: $0).imageMetadata(id: id, kind: kind) })
+        else {
+            throw APIError.notFound("no image with id \(id.uuidString.lowercased())")
         }
-        let stored = try await withDatabase { try JobStore(connection: $0).image(id: id, kind: kind) }
-        guard let stored else {
-            // Either the job is unknown (404) or its result is not there yet (409 with the status).
-            let record = try await find(id)
-            return .json(.conflict, NotReady(record: record))
+        guard let image = metadata.image else { return .json(.conflict, NotReady(record: metadata.job)) }
+        if let previewSize {
+            return try await preview(request, PreviewKey(id: id, kind: kind, size: previewSize))
         }
-        let etag = "\"\(id.uuidString.lowercased())-\(kind.rawValue)\""
-        var headers: HTTPHeaders = [
-            "Content-Type": stored.format.mediaType,
-            "ETag": etag,
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        ]
-        if let candidates = request.head.headers["If-None-Match"], Self.matches(etag, candidates) {
+        let etag = EntityTag("\(id.uuidString.lowercased())-\(kind.rawValue)")
+        var headers = Self.validators(etag)
+        if IfNoneMatch(request.head.headers)?.matches(etag) == true {
             return HTTPResponse(status: .notModified, headers: headers)
         }
-        let record = try? await find(id)
+        headers.add(name: "Content-Type", value: image.format.mediaType)
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
         headers.add(
             name: "Content-Disposition",
             value: ContentDisposition.attachment(
-                filename: Self.downloadName(record?.filename, id: id, kind: kind, format: stored.format)))
-        return HTTPResponse(status: .ok, headers: headers, body: stored.bytes)
+                filename: Self.downloadName(metadata.job.filename, id: id, kind: kind, format: image.format)))
+        if image.bytes >= StoredImageSource.streamingThreshold {
+            // Large images go out a part at a time, as the client reads: no client holds a copy of the whole.
+            let source = StoredImageSource(database: database, id: id, kind: kind, count: image.bytes)
+            return HTTPResponse(status: .ok, headers: headers, bodySource: source)
+        }
+        guard let bytes = try await fetchBytes(id: id, kind: kind) else {
+            // Deleted since the look-up.
+            throw APIError.notFound("no image with id \(id.uuidString.lowercased())")
+        }
+        return HTTPResponse(status: .ok, headers: headers, body: bytes)
     }
 
-    /// A thumbnail, from the cache or made now and cached.
-    private func preview(_ request: HTTPRequest, id: UUID, kind: ImageKind, size: Int) async throws -> HTTPResponse {
-        let cached = try await withDatabase { try JobStore(connection: $0).preview(id: id, kind: kind, size: size) }
-        let preview: StoredImage
-        if let cached {
-            preview = cached
-        } else {
-            guard let stored = try await withDatabase({ try JobStore(connection: $0).image(id: id, kind: kind) }) else {
-                return .json(.conflict, NotReady(record: try await find(id)))
-            }
-            let rendered = try await previews.render(stored.bytes, size: size)
-            preview = StoredImage(bytes: rendered.bytes, format: rendered.info.format)
-            try await withDatabase { try JobStore(connection: $0).savePreview(preview, id: id, kind: kind, size: size) }
+    /// `?preview=`: nil when absent, else one of ``PreviewRenderer/sizes``.
+    private static func previewSize(_ query: QueryParameters) throws -> Int? {
+        guard let size = try query.integer("preview", in: 1...4096) else { return nil }
+        guard PreviewRenderer.sizes.contains(size) else {
+            let sizes = PreviewRenderer.sizes.sorted().map(String.init).joined(separator: ", ")
+            throw APIError.invalidParameter("preview", "preview must be one of \(sizes)")
         }
-        let etag = "\"\(id.uuidString.lowercased())-\(kind.rawValue)-\(size)\""
-        let headers: HTTPHeaders = [
-            "Content-Type": preview.format.mediaType, "ETag": etag, "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=31536000, immutable",
-        ]
-        if let candidates = request.head.headers["If-None-Match"], Self.matches(etag, candidates) {
+        return size
+    }
+
+    /// What a `200` and its `304` share (RFC 9110 §15.4.5): the validator and the caching rules.
+    private static func validators(_ etag: EntityTag) -> HTTPHeaders {
+        ["ETag": etag.description, "Cache-Control": "private, max-age=31536000, immutable"]
+    }
+
+    /// A thumbnail of an image that is there: a remembered failure, a `304`, or the preview from the cache or made
+    /// now (one render for all concurrent requests of it) and cached.
+    private func preview(_ request: HTTPRequest, _ key: PreviewKey) async throws -> HTTPResponse {
+        // Conditions only apply to what would otherwise be a 2xx (RFC 9110 §13.2.1): a preview that cannot be made
+        // is its error whatever the client holds.
+        if let failure = previewFlights.rememberedFailure(for: key) { throw failure }
+        let etag = EntityTag(key.description)
+        var headers = Self.validators(etag)
+        if IfNoneMatch(request.head.headers)?.matches(etag) == true {
             return HTTPResponse(status: .notModified, headers: headers)
         }
+        let preview = try await previewFlights.preview(for: key) { [self] in try await makePreview(key) }
+        headers.add(name: "Content-Type", value: preview.format.mediaType)
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
         return HTTPResponse(status: .ok, headers: headers, body: preview.bytes)
+    }
+
+    /// One flight of a preview: the cached one if there is, else a render of the image, stored for next time.
+    private func makePreview(_ key: PreviewKey) async throws -> StoredImage {
+        let store = { @Sendable (connection: PostgresConnection) in JobStore(connection: connection) }
+        if let cached = try await withDatabase({ try store($0).preview(id: key.id, kind: key.kind, size: key.size) }) {
+            return cached
+        }
+        guard let bytes = try await fetchBytes(id: key.id, kind: key.kind) else {
+            throw APIError.notFound("no image with id \(key.id.uuidString.lowercased())")
+        }
+        let rendered = try await previews.render(bytes, size: key.size)
+        let preview = StoredImage(bytes: rendered.bytes, format: rendered.info.format)
+        try await withDatabase { try store($0).savePreview(preview, id: key.id, kind: key.kind, size: key.size) }
+        return preview
+    }
+
+    /// The image's bytes, read whole from PostgreSQL: the last step of a download, once it is known they are sent.
+    /// Nil if the image is gone since its look-up.
+    private func fetchBytes(id: UUID, kind: ImageKind) async throws -> [UInt8]? {
+        try await withDatabase { try JobStore(connection: $0).imageBytes(id: id, kind: kind) }
     }
 
     private struct NotReady: Encodable {
@@ -249,10 +283,6 @@ public struct ImagesAPI: Sendable {
             ]
             job = JobView(record)
         }
-    }
-
-    private static func matches(_ etag: String, _ candidates: String) -> Bool {
-        candidates.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }
     }
 
     private static func downloadName(_ filename: String?, id: UUID, kind: ImageKind, format: ImageFormat) -> String {

@@ -54,8 +54,9 @@ public struct HTTPResponse: Sendable {
     /// The status line and header section, ending with the empty line.
     ///
     /// Fields are written in this order: the response's own headers; `Content-Length: bodyCount` unless
-    /// `includeBodyLength` is false, the headers already have one, or the status is 1xx/204 (which must not carry
-    /// one, RFC 9110 §8.6); `Connection: close` when not keeping the connection alive (replacing any `Connection`
+    /// `includeBodyLength` is false, the headers already have one, or the status forbids a body (1xx and 204 must
+    /// not carry one; a 304's would have to be the 200's length, which it does not know, RFC 9110 §8.6);
+    /// `Connection: close` when not keeping the connection alive (replacing any `Connection`
     /// field); `Date` unless present. CR, LF and NUL are dropped from names and values, so no header can split
     /// the response. An HTTP/1.0 client that asked for keep-alive needs `Connection: keep-alive` in `headers`.
     public func serializedHead(keepAlive: Bool, includeBodyLength: Bool = true, date: String) -> [UInt8] {
@@ -65,8 +66,7 @@ public struct HTTPResponse: Sendable {
         for (name, value) in headers where keepAlive || !HTTPHeaders.namesMatch(name, "Connection") {
             Self.appendField(name, value, to: &out)
         }
-        let bodyless = (100..<200).contains(status.code) || status.code == 204
-        if includeBodyLength, !bodyless, !headers.contains("Content-Length") {
+        if includeBodyLength, !status.forbidsBody, !headers.contains("Content-Length") {
             Self.appendField("Content-Length", String(bodyCount), to: &out)
         }
         if !keepAlive {

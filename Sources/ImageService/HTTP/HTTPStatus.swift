@@ -10,7 +10,8 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(code) \(reasonPhrase)" }
 
-    /// Informational responses (1xx) and `204` never carry a body or a `Content-Length` (RFC 9110 §8.6).
+    /// Informational responses (1xx), `204` and `304` never carry a body (RFC 9110 §6.4.1), nor a generated
+    /// `Content-Length` (§8.6).
     public var forbidsBody: Bool { (100..<200).contains(code) || code == 204 || code == 304 }
 
     public static let `continue` = HTTPStatus(code: 100, reasonPhrase: "Continue")

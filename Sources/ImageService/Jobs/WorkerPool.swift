@@ -11,9 +11,13 @@ import Synchronization
 /// the kernel and writes the result guarded by that attempt, so a worker that lost its lease cannot overwrite a
 /// newer attempt. A corrupt image fails the job; a lack of memory hands it back to be retried later; a lost
 /// database connection is retried with backoff, the result kept in memory, until it is written or the pool stops.
+///
+/// Each kernel call holds a slot of the ``ImageWorkBudget`` it shares with the preview renderer, so that the two
+/// together never run more kernel calls at once than the budget has slots (the worker count).
 public final class WorkerPool: Sendable {
     private let count: Int
     private let queue: WorkQueue
+    private let budget: ImageWorkBudget
     private let conninfo: String
     private let kernel: ImageKernel
     private let settings: JobSettings
@@ -25,13 +29,15 @@ public final class WorkerPool: Sendable {
     /// The job each worker is running, by worker index: what shutdown hands back if the grace period runs out.
     private let running = Mutex<[Int: UUID]>([:])
 
+    /// `budget` is the shared one; without, the pool gets one of `count` slots of its own.
     public init(
-        count: Int, queue: WorkQueue, conninfo: String, kernel: ImageKernel, settings: JobSettings,
-        completions: JobCompletionSignal, metrics: JobMetrics, logger: Logger
+        count: Int, queue: WorkQueue, budget: ImageWorkBudget? = nil, conninfo: String, kernel: ImageKernel,
+        settings: JobSettings, completions: JobCompletionSignal, metrics: JobMetrics, logger: Logger
     ) {
         precondition(count > 0, "a worker pool needs at least one worker")
         self.count = count
         self.queue = queue
+        self.budget = budget ?? ImageWorkBudget(slots: count)
         self.conninfo = conninfo
         self.kernel = kernel
         self.settings = settings
@@ -129,7 +135,10 @@ public final class WorkerPool: Sendable {
             }
             let clock = ContinuousClock.now
             let kernel = pool.kernel
-            switch Result(catching: { () throws(ImageError) in try kernel.process(job.original, options: job.options) }) {
+            let outcome = pool.budget.withSlot {
+                Result(catching: { () throws(ImageError) in try kernel.process(job.original, options: job.options) })
+            }
+            switch outcome {
             case .success(let result):
                 let elapsed = ContinuousClock.now - clock
                 logger[metadataKey: "job.duration_ms"] = "\(elapsed.milliseconds)"

@@ -9,6 +9,10 @@ public final class Application: Sendable {
     public let metrics = JobMetrics()
     /// Everything `/metrics` shows.
     public let serviceMetrics: ServiceMetrics
+    /// The kernel calls that may run at once, `workers` of them, shared by the workers and the previews.
+    let imageWork: ImageWorkBudget
+    let previews: PreviewRenderer
+    let completions: JobCompletionSignal
     private let logger: Logger
     private let database: PostgresPool
     private let photoDatabase: PostgresPool
@@ -17,19 +21,26 @@ public final class Application: Sendable {
     private let sweeper: JobSweeper
     private let server: HTTPServer
 
-    public init(configuration: ServiceConfiguration, logger: Logger) throws {
+    public convenience init(configuration: ServiceConfiguration, logger: Logger) throws {
+        try self.init(configuration: configuration, logger: logger, completions: JobCompletionSignal())
+    }
+
+    /// With the long-poll signal given, so that tests can watch its registrations.
+    init(configuration: ServiceConfiguration, logger: Logger, completions: JobCompletionSignal) throws {
         self.configuration = configuration
         self.logger = logger
         let kernel = ImageKernel(maxPixels: configuration.maxPixels)
-        let completions = JobCompletionSignal()
+        self.completions = completions
+        imageWork = ImageWorkBudget(slots: configuration.workers)
+        previews = PreviewRenderer(kernel: kernel, budget: imageWork)
         database = PostgresPool(conninfo: configuration.databaseURL, maxConnections: configuration.databasePoolSize)
         photoDatabase = PostgresPool(
             conninfo: configuration.databaseURL, maxConnections: configuration.photoConnections,
             keptMessageBytes: configuration.http.limits.maxBodyBytes)
         queue = WorkQueue(capacity: configuration.queueCapacity, byteCapacity: configuration.queueByteCapacity)
         workers = WorkerPool(
-            count: configuration.workers, queue: queue, conninfo: configuration.databaseURL, kernel: kernel,
-            settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger)
+            count: configuration.workers, queue: queue, budget: imageWork, conninfo: configuration.databaseURL,
+            kernel: kernel, settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger)
         sweeper = JobSweeper(
             queue: queue, conninfo: configuration.databaseURL, settings: configuration.jobs, metrics: metrics,
             logger: logger)
@@ -42,7 +53,7 @@ public final class Application: Sendable {
                 body: Array(serviceMetrics.render().utf8))
         }
         ImagesAPI(
-            database: database, photoDatabase: photoDatabase, queue: queue, kernel: kernel,
+            database: database, photoDatabase: photoDatabase, queue: queue, kernel: kernel, previews: previews,
             settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger
         ).register(on: &router)
         OpenAPIDocument.register(path: configuration.openAPIPath, webRoot: configuration.webRoot, on: &router)

@@ -27,12 +27,4 @@ extension JobStore {
             ON CONFLICT DO NOTHING
             """, [id, kind.rawValue, size, image.format.rawValue, image.bytes])
     }
-
-    /// The stored original, or the result once `completed`.
-    public func image(id: UUID, kind: ImageKind) throws(PostgresError) -> StoredImage? {
-        switch kind {
-        case .original: try originalImage(id: id)
-        case .processed: try processedImage(id: id)
-        }
-    }
 }

@@ -43,6 +43,20 @@ import Testing
                 == "HTTP/1.1 100 Continue\r\nDate: D\r\n\r\n")
     }
 
+    @Test func writesA304WithItsValidatorsAndNoContentLength() {
+        // RFC 9110 §8.6: a 304 may only carry the 200's Content-Length; `Content-Length: 0` would contradict it.
+        let response = HTTPResponse(
+            status: .notModified, headers: ["ETag": #""abc-original""#, "Cache-Control": "private, max-age=60"])
+        #expect(
+            text(response.serializedHead(keepAlive: true, date: "D"))
+                == "HTTP/1.1 304 Not Modified\r\nETag: \"abc-original\"\r\nCache-Control: private, max-age=60\r\n"
+                + "Date: D\r\n\r\n")
+        #expect(
+            text(response.serialized(keepAlive: false, date: "D"))
+                == "HTTP/1.1 304 Not Modified\r\nETag: \"abc-original\"\r\nCache-Control: private, max-age=60\r\n"
+                + "Connection: close\r\nDate: D\r\n\r\n")
+    }
+
     @Test func dropsLineBreaksFromHeaderValues() {
         let response = HTTPResponse(status: .ok, headers: ["X-Name": "a\r\nSet-Cookie: evil\u{0}"])
         #expect(

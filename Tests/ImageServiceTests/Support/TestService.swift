@@ -12,8 +12,11 @@ final class TestService: @unchecked Sendable {
     let databaseURL: String
     private var stopped = false
 
-    /// Starts a service in `schema` (a new scratch schema when nil).
-    init(schema: String? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
+    /// Starts a service in `schema` (a new scratch schema when nil), waking long-polls through `completions`.
+    init(
+        schema: String? = nil, completions: JobCompletionSignal = JobCompletionSignal(),
+        configure: (inout ServiceConfiguration) -> Void = { _ in }
+    ) throws {
         let schema = try schema ?? Self.createSchema()
         self.schema = schema
         databaseURL = try Self.url(schema: schema)
@@ -26,7 +29,7 @@ final class TestService: @unchecked Sendable {
         configure(&configuration)
         var logger = Logger(label: "imageproc-test")
         logger.logLevel = .warning
-        application = try Application(configuration: configuration, logger: logger)
+        application = try Application(configuration: configuration, logger: logger, completions: completions)
         port = try application.start()
     }
 
