@@ -61,7 +61,15 @@ import Testing
     /// of pixels the header announces. The deflate stream is a fixed-Huffman block of a literal 0 followed by
     /// length-258, distance-1 copies (RFC 1951 §3.2.6), the usual shape of a zip bomb.
     static func zipBombPNG() -> [UInt8] {
-        let inflatedSize = 32 << 20
+        var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        file += PNGFixture.chunk("IHDR", [0, 0, 0, 64, 0, 0, 0, 64, 8, 0, 0, 0, 0])
+        file += PNGFixture.chunk("IDAT", zlibZeros(32 << 20))
+        file += PNGFixture.chunk("IEND", [])
+        return file
+    }
+
+    /// A zlib stream that inflates to about `inflatedSize` zeros (a multiple of 258, plus one).
+    static func zlibZeros(_ inflatedSize: Int) -> [UInt8] {
         var bits = BitWriter()
         bits.write(1, count: 1)  // BFINAL
         bits.write(1, count: 2)  // BTYPE 01: fixed Huffman codes
@@ -73,13 +81,7 @@ import Testing
         bits.writeCode(0, length: 7)  // end of block
         let copied = 1 + (inflatedSize - 1) / 258 * 258
         let adler = UInt32(copied % 65521) << 16 | 1
-        let zlib = [0x78, 0x01] + bits.bytes + (0..<4).reversed().map { UInt8(adler >> ($0 * 8) & 0xFF) }
-
-        var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        file += PNGFixture.chunk("IHDR", [0, 0, 0, 64, 0, 0, 0, 64, 8, 0, 0, 0, 0])
-        file += PNGFixture.chunk("IDAT", zlib)
-        file += PNGFixture.chunk("IEND", [])
-        return file
+        return [0x78, 0x01] + bits.bytes + (0..<4).reversed().map { UInt8(adler >> ($0 * 8) & 0xFF) }
     }
 
     /// Deflate's bit order: values LSB first, Huffman codes MSB first.
@@ -138,6 +140,9 @@ import Testing
                 return bytes
             }, outcome: .failed("corrupt_image")),
         Hostile(name: "a zip-bomb-like IDAT", bytes: { zipBombPNG() }, outcome: .completes),
+        Hostile(
+            name: "a progressive JPEG repeating a refinement scan 490 times",
+            bytes: { try RepeatedScans.repeatedRefinement() }, outcome: .refused(422, "too_complex")),
     ]
 
     @Test(arguments: table)
