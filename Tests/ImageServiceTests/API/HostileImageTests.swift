@@ -145,6 +145,33 @@ import Testing
             bytes: { try RepeatedScans.repeatedRefinement() }, outcome: .refused(422, "too_complex")),
     ]
 
+    /// Issue 12: a 69-byte 1 × 1 PNG could ask for a 10 000 × 10 000 job. Enlarging stays allowed up to the
+    /// factor per side (8 by default), and anything beyond is refused before it is stored.
+    @Test func refusesAnEnlargementBeyondTheFactorAtUpload() async throws {
+        let tiny = PNGFixture.image(width: 1, height: 1, colorType: .rgb) { _, _ in [200, 100, 50] }
+        try await blocking { [service] in
+            let client = try service.client()
+            for query in ["op=resize&width=10000", "op=resize&height=9", "op=resize&width=8&height=100&fit=fill"] {
+                let refused = try client.request(
+                    "POST", "/api/images?\(query)", headers: [("Content-Type", "image/png")], body: tiny)
+                #expect(refused.status == 400, "\(query)")
+                let error = try #require(try refused.json()["error"] as? [String: String])
+                #expect(error["code"] == "invalid_parameter")
+                #expect(error["message"]?.contains("(at most 8×)") == true, "\(error)")
+            }
+            let refused = try client.request(
+                "POST", "/api/images?op=resize&width=10000", headers: [("Content-Type", "image/png")], body: tiny)
+            let message = try #require(try refused.json()["error"] as? [String: String])["message"]
+            #expect(message == "width 10000 would enlarge the 1 x 1 image 10000× (at most 8×)")
+
+            let accepted = try client.request(
+                "POST", "/api/images?op=resize&width=8", headers: [("Content-Type", "image/png")], body: tiny)
+            #expect(accepted.status == 202)
+            let status = try Self.terminalStatus(client, try #require(try accepted.json()["id"] as? String))
+            #expect(status["status"] as? String == "completed")
+        }
+    }
+
     @Test(arguments: table)
     func refusesOrFailsHostileImagesAndStaysUp(_ hostile: Hostile) async throws {
         let bytes = try hostile.bytes()
