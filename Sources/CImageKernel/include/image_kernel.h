@@ -96,9 +96,12 @@
  *     per block, measured). The sum over the scans may be at most IK_JPEG_MAX_PASSES times one sequential pass
  *     over every block (64 + 16 each); beyond it the call fails with IK_ERR_TOO_COMPLEX. In these units a
  *     baseline JPEG costs 1 pass, libjpeg's progressive script (cjpeg -progressive, ImageMagick, jpegtran)
- *     2.8 for 4:4:4, 3.2 for 4:2:0 and 3.6 for gray, mozjpeg's searched scripts about 6 at most; 16 leaves
- *     room for any encoder seen in use. A file that repeats refinement scans (each repeat re-walks every
- *     coefficient of its band: a 80 KB photo with 490 of them took seconds instead of 40 ms) is refused.
+ *     2.8 for 4:4:4, 3.2 for 4:2:0 and 3.6 for RGB or gray (the 16 MATE photos of bench/: 1 to 3.2), and
+ *     mozjpeg's candidate scans (luma in two bands, up to 3 bit planes of refinement) add up to about 5; 16
+ *     leaves room for any encoder in use and bounds the entropy decoding at about 5 times that of the usual
+ *     progressive file. A file that repeats refinement scans is refused: each repeat re-walks every coefficient
+ *     of its band, so a 92 KB JPEG of 4000 x 3000 pixels with 490 copies of a 26-byte refinement scan (325
+ *     passes) took 7 s instead of 50 ms; it now fails at scan 28, in the probe, before any decoding.
  *     ik_probe applies the rule to the scan headers in the data it is given, so an upload is refused before
  *     any decoding; ik_process and ik_decode apply it again as libjpeg reaches each scan header, before that
  *     scan's data is decoded, so the work done before a refusal stays within the budget. PNG needs no such
