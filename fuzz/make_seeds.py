@@ -4,7 +4,8 @@
   png/            PNGs of every colour type and several bit depths, palette with tRNS, an Adam7 interlaced one,
                   a PNG claiming 100000 x 100000, a bad CRC; each followed by the harness's selector byte
   jpeg/           the JPEG test fixtures (progressive, CMYK, YCCK, gray) and the baseline colour JPEG kept here,
-                  each followed by a selector byte
+                  and progressive.jpg with a refinement scan repeated 490 times (the work budget), each followed by
+                  a selector byte
   http_request/   requests as a client sends them: keep-alive, pipelined, chunked with extensions and trailers,
                   100-continue, HTTP/1.0, absolute-form, OPTIONS *; each after the harness's piece-size byte
   multipart/      forms as browsers and curl send them, after the harness's Content-Type length byte
@@ -106,6 +107,32 @@ def jpeg_seeds():
             write("jpeg", f"{stem}-{selector:02x}", data + bytes([selector]))
 
 
+def jpeg_scans(data):
+    """The (start, end) byte ranges of a JPEG's scans: each SOS marker to the marker after its entropy-coded data."""
+    scans, index = [], 0
+    while index + 1 < len(data):
+        if data[index] != 0xFF or data[index + 1] != 0xDA:
+            index += 1
+            continue
+        end = index + 2
+        while end + 1 < len(data) and not (data[end] == 0xFF and data[end + 1] != 0 and not 0xD0 <= data[end + 1] <= 0xD7):
+            end += 1
+        scans.append((index, end))
+        index = end
+    return scans
+
+
+def repeated_scan_seeds():
+    """progressive.jpg with its last scan (a luma AC refinement) repeated 490 times: the work budget's case (issue 12),
+    refused with IK_ERR_TOO_COMPLEX; the fuzzer mutates from there to the edges of the budget."""
+    with open(os.path.join(FIXTURES, "progressive.jpg"), "rb") as file:
+        data = file.read()
+    start, end = jpeg_scans(data)[-1]
+    hostile = data[:end] + data[start:end] * 490 + data[end:]
+    for selector in SELECTORS:
+        write("jpeg", f"repeated-refinement-{selector:02x}", hostile + bytes([selector]))
+
+
 def http_seeds():
     requests = {
         "get": b"GET /api/images/0b6f3c1e-0000-4000-8000-000000000000?wait=5 HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -153,5 +180,6 @@ if __name__ == "__main__":
         shutil.rmtree(os.path.join(CORPUS, kind), ignore_errors=True)
     png_seeds()
     jpeg_seeds()
+    repeated_scan_seeds()
     http_seeds()
     multipart_seeds()

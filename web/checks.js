@@ -40,6 +40,7 @@ const UNPROCESSABLE = {
     corrupt_image: "The server could not read this image: it is damaged.",
     truncated_image: "This image is incomplete (cut off before its end).",
     too_many_pixels: "This image has more pixels than the server allows.",
+    too_complex: "This image is built in a way that would take far too long to decode.",
 };
 
 const UNAVAILABLE = {

@@ -14,7 +14,7 @@
 /// State the inner function fills and the outer one releases.
 typedef struct decode_state {
     ik__jpeg_error error;
-    struct jpeg_progress_mgr progress;
+    ik__jpeg_progress progress;
     ik__jpeg_luma_source source;
     /// One row of CMYK samples for the CMYK/YCCK to RGB conversion.
     unsigned char *cmyk_row;
@@ -53,7 +53,7 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
         return ik__jpeg_error_status(&state->error, message, capacity);
     }
     jpeg_create_decompress(cinfo);
-    ik__jpeg_limit_scans(cinfo, &state->progress);
+    ik__jpeg_limit_work(cinfo, &state->progress);
     ik__jpeg_read_header(cinfo, &state->source, data, size, request->gray);
 
     ik_status status = ik__check_dimensions(cinfo->image_width, cinfo->image_height, request->max_pixels, message,

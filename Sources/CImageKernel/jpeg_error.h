@@ -1,5 +1,5 @@
 /*
- * jpeg_error.h — what the JPEG codec files share: libjpeg error handling, the scan limit, the output destination,
+ * jpeg_error.h — what the JPEG codec files share: libjpeg error handling, the work limit, the output destination,
  * the luma-only source.
  *
  * libjpeg reports a fatal error by calling error_exit, which must not return; the default one calls exit().
@@ -22,7 +22,8 @@ typedef struct ik__jpeg_error {
     jmp_buf jump;
     /// libjpeg hit the end of the data and inserted a fake end-of-image marker (warning JWRN_JPEG_EOF).
     int saw_end_of_data;
-    /// Set by a caller-side check that jumps out of libjpeg (too many scans).
+    /// Set by a caller-side check that jumps out of libjpeg (too many scans, too much work), with its message
+    /// in `text`.
     ik_status forced_status;
     char text[JMSG_LENGTH_MAX];
 } ik__jpeg_error;
@@ -33,10 +34,21 @@ struct jpeg_error_mgr *ik__jpeg_error_init(ik__jpeg_error *error);
 /// The status and message for a jump back from libjpeg.
 ik_status ik__jpeg_error_status(const ik__jpeg_error *error, char *message, size_t capacity);
 
-/// Installs a progress monitor on a decompressor whose `err` is an ik__jpeg_error: it stops a progressive JPEG
-/// with more than IK_JPEG_MAX_SCANS scans (a crafted file with thousands of tiny scans takes minutes otherwise).
-/// `progress` must live as long as the decompressor.
-void ik__jpeg_limit_scans(j_decompress_ptr cinfo, struct jpeg_progress_mgr *progress);
+/// A progress monitor that keeps the decoding work within budget (IK_JPEG_MAX_PASSES).
+typedef struct ik__jpeg_progress {
+    /// First, so that the `progress` pointer libjpeg hands back can be cast to this struct.
+    struct jpeg_progress_mgr manager;
+    /// The last scan whose work was counted (libjpeg's input_scan_number).
+    int counted_scan;
+    uint64_t spent;
+    uint64_t limit;
+} ik__jpeg_progress;
+
+/// Installs a progress monitor on a decompressor whose `err` is an ik__jpeg_error. libjpeg calls it before
+/// every step of input, so it sees each scan's header before that scan's data is decoded; it stops a JPEG with
+/// more than IK_JPEG_MAX_SCANS scans (IK_ERR_CORRUPT) and one whose scans add up to more work than
+/// IK_JPEG_MAX_PASSES allows (IK_ERR_TOO_COMPLEX). `progress` must live as long as the decompressor.
+void ik__jpeg_limit_work(j_decompress_ptr cinfo, ik__jpeg_progress *progress);
 
 /// A libjpeg destination that appends to an ik__buffer. Ours rather than jpeg_mem_dest: when jpeg_mem_dest grows
 /// its buffer it frees the old one but publishes the new one only in term_destination, so after an error

@@ -24,7 +24,7 @@
 
 typedef struct transcode_state {
     ik__jpeg_error error;
-    struct jpeg_progress_mgr progress;
+    ik__jpeg_progress progress;
     ik__jpeg_luma_source source;
     ik__jpeg_destination destination;
 } transcode_state;
@@ -92,7 +92,7 @@ static ik_status transcode(j_decompress_ptr source, j_compress_ptr target, trans
     }
     jpeg_create_decompress(source);
     jpeg_create_compress(target);
-    ik__jpeg_limit_scans(source, &state->progress);
+    ik__jpeg_limit_work(source, &state->progress);
     ik__jpeg_read_header(source, &state->source, data, size, 1);
     ik_status status =
         ik__check_dimensions(source->image_width, source->image_height, max_pixels, message, capacity);

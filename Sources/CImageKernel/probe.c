@@ -1,7 +1,8 @@
 /* probe.c — format and dimensions from the first bytes, without a codec.
  *
- * JPEG: walk the marker segments to the first SOFn frame header. PNG: the signature and the IHDR chunk, which
- * the specification requires to come first.
+ * JPEG: walk the marker segments to the first SOFn frame header, then on through the scan headers to add up
+ * the decoding work they ask for (IK_JPEG_MAX_PASSES). PNG: the signature and the IHDR chunk, which the
+ * specification requires to come first.
  */
 #include "kernel_internal.h"
 
@@ -22,6 +23,138 @@ static int is_start_of_frame(unsigned char marker) {
 
 /// Markers that stand alone, without a length: TEM, RST0...RST7, SOI.
 static int is_standalone(unsigned char marker) { return marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8); }
+
+/// Whether SOFn is progressive: SOF2, SOF6, SOF10 and SOF14.
+static int is_progressive_frame(unsigned char marker) { return (marker & 0x03) == 0x02; }
+
+/// The offset of the marker that ends the entropy-coded data starting at `position`: the first 0xFF followed by
+/// neither a stuffed zero, a restart marker nor a fill byte; `size` if the data ends first.
+static size_t entropy_end(const unsigned char *data, size_t size, size_t position) {
+    while (position < size) {
+        const unsigned char *found = memchr(data + position, 0xFF, size - position);
+        if (found == NULL || (size_t)(found - data) + 1 >= size) {
+            return size;
+        }
+        position = (size_t)(found - data);
+        unsigned char next = data[position + 1];
+        if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+            position += 2;
+        } else if (next == 0xFF) {
+            position += 1;
+        } else {
+            return position;
+        }
+    }
+    return size;
+}
+
+/// The components of a JPEG frame, as far as the work of its scans needs them.
+typedef struct jpeg_frame {
+    int progressive;
+    uint32_t width;
+    uint32_t height;
+    unsigned count;
+    unsigned char id[4];
+    uint64_t blocks[4];
+    uint64_t total_blocks;
+} jpeg_frame;
+
+/// Reads the component list of the frame header `segment` (past its length field). Returns 0 for anything
+/// libjpeg would reject or the kernel does not decode (more than 4 components, sampling factors outside 1...4):
+/// then the scans are not judged here, and the decoder's own check still applies.
+static int read_frame(const unsigned char *segment, size_t length, unsigned char marker, jpeg_frame *frame) {
+    memset(frame, 0, sizeof(*frame));
+    frame->progressive = is_progressive_frame(marker);
+    frame->height = read_u16(segment + 1);
+    frame->width = read_u16(segment + 3);
+    frame->count = segment[5];
+    if (frame->count == 0 || frame->count > 4 || length < 6 + 3 * (size_t)frame->count) {
+        return 0;
+    }
+    unsigned max_h = 1, max_v = 1;
+    for (unsigned k = 0; k < frame->count; k++) {
+        unsigned h = segment[7 + 3 * k] >> 4, v = segment[7 + 3 * k] & 0x0F;
+        if (h < 1 || h > 4 || v < 1 || v > 4) {
+            return 0;
+        }
+        max_h = h > max_h ? h : max_h;
+        max_v = v > max_v ? v : max_v;
+    }
+    for (unsigned k = 0; k < frame->count; k++) {
+        unsigned h = segment[7 + 3 * k] >> 4, v = segment[7 + 3 * k] & 0x0F;
+        frame->id[k] = segment[6 + 3 * k];
+        frame->blocks[k] = ik__jpeg_component_blocks(frame->width, frame->height, h, v, max_h, max_v);
+        frame->total_blocks += frame->blocks[k];
+    }
+    return 1;
+}
+
+/// Adds up the work of the scans from `position` (just past the frame header) to the end of the image or of the
+/// data, and refuses the file once it exceeds the budget. Like the luma source, the walk gives up quietly on
+/// anything it does not understand: the decoder judges damaged files, and watches the budget itself.
+static ik_status check_scans(const unsigned char *data, size_t size, size_t position, const jpeg_frame *frame,
+                             char *message, size_t capacity) {
+    uint64_t limit = ik__jpeg_work_limit(frame->total_blocks);
+    uint64_t spent = 0;
+    int scan = 0;
+    while (position + 4 <= size) {
+        if (data[position] != 0xFF) {
+            // Like libjpeg, step over stray bytes to the next marker.
+            const unsigned char *found = memchr(data + position, 0xFF, size - position);
+            if (found == NULL) {
+                return IK_OK;
+            }
+            position = (size_t)(found - data);
+            continue;
+        }
+        unsigned char marker = data[position + 1];
+        if (marker == 0xFF) {
+            position += 1;
+            continue;
+        }
+        if (marker == 0xD9 || is_start_of_frame(marker)) {
+            return IK_OK;
+        }
+        if (is_standalone(marker)) {
+            position += 2;
+            continue;
+        }
+        size_t length = read_u16(data + position + 2);
+        size_t segment_end = position + 2 + length;
+        if (length < 2 || segment_end > size) {
+            return IK_OK;
+        }
+        if (marker == 0xDA) {
+            const unsigned char *segment = data + position + 4;
+            size_t count = length >= 3 ? segment[0] : 0;
+            if (count == 0 || count > frame->count || length < 6 + 2 * count) {
+                return IK_OK;
+            }
+            uint64_t blocks = 0;
+            for (size_t k = 0; k < count; k++) {
+                unsigned c = 0;
+                while (c < frame->count && frame->id[c] != segment[1 + 2 * k]) {
+                    c++;
+                }
+                if (c == frame->count) {
+                    return IK_OK;
+                }
+                blocks += frame->blocks[c];
+            }
+            unsigned spectral_start = segment[1 + 2 * count];
+            unsigned spectral_end = segment[2 + 2 * count];
+            spent += ik__jpeg_scan_work(blocks, frame->progressive, spectral_start, spectral_end);
+            scan++;
+            if (spent > limit) {
+                return ik__jpeg_too_complex(message, capacity, scan, frame->width, frame->height);
+            }
+            position = entropy_end(data, size, segment_end);
+            continue;
+        }
+        position = segment_end;
+    }
+    return IK_OK;
+}
 
 static ik_status probe_jpeg(const unsigned char *data, size_t size, ik_info *info, char *message, size_t capacity) {
     size_t position = 2;
@@ -67,7 +200,11 @@ static ik_status probe_jpeg(const unsigned char *data, size_t size, ik_info *inf
             info->format = IK_FORMAT_JPEG;
             info->width = width;
             info->height = height;
-            return IK_OK;
+            jpeg_frame frame;
+            if (size - position < length || !read_frame(data + position + 2, length - 2, marker, &frame)) {
+                return IK_OK;
+            }
+            return check_scans(data, size, position + length, &frame, message, capacity);
         }
         if (size - position < length) {
             break;
@@ -124,6 +261,7 @@ ik_status ik_probe(const unsigned char *data, size_t size, ik_info *info, char *
         memset(info, 0, sizeof(*info));
         return status;
     }
+    info->orientation = ik__read_orientation(data, size, info->format);
     ik__clear_message(message, capacity);
     return IK_OK;
 }

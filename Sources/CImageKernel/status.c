@@ -21,6 +21,8 @@ const char *ik_status_name(ik_status status) {
         return "too many pixels";
     case IK_ERR_OUT_OF_MEMORY:
         return "out of memory";
+    case IK_ERR_TOO_COMPLEX:
+        return "too complex";
     }
     return "unknown";
 }
@@ -59,4 +61,10 @@ ik_status ik__fail_with_codec_message(ik_status status, char *message, size_t ca
         message[length - 1] = '\0';
     }
     return status;
+}
+
+ik_status ik__jpeg_too_complex(char *message, size_t capacity, int scan, uint64_t width, uint64_t height) {
+    return ik__fail(IK_ERR_TOO_COMPLEX, message, capacity,
+                    "JPEG of %llu x %llu pixels asks for more than %d passes over its coefficients by scan %d",
+                    (unsigned long long)width, (unsigned long long)height, IK_JPEG_MAX_PASSES, scan);
 }

@@ -25,6 +25,13 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest image in pixels (env IMAGEPROC_MAX_PIXELS, default 100000000).")
     var maxPixels: Int?
 
+    @Option(
+        help: """
+            Most times larger per side a resize may make an upload (env IMAGEPROC_MAX_ENLARGEMENT, default \
+            \(ProcessingOptions.defaultMaxEnlargement)).
+            """)
+    var maxEnlargement: Int?
+
     @Option(help: "Jobs waiting in memory for a worker, at most (env IMAGEPROC_QUEUE_CAPACITY, default 64).")
     var queueCapacity: Int?
 
@@ -90,10 +97,13 @@ struct ServeCommand: ParsableCommand {
             maxAttempts: try setting(maxAttempts, "IMAGEPROC_MAX_ATTEMPTS", 5),
             shutdownGracePeriod: .seconds(try setting(shutdownGraceSeconds, "IMAGEPROC_SHUTDOWN_GRACE_SECONDS", 25)),
             maxBacklog: try setting(maxBacklog, "IMAGEPROC_MAX_BACKLOG", 10_000),
-            retentionDays: retention > 0 ? retention : nil)
+            retentionDays: retention > 0 ? retention : nil,
+            maxEnlargement: try setting(
+                maxEnlargement, "IMAGEPROC_MAX_ENLARGEMENT", ProcessingOptions.defaultMaxEnlargement))
         guard lease >= .seconds(4), jobs.sweepInterval > .zero, jobs.maxAttempts > 0 else {
             throw ValidationError("the lease must be at least 4 seconds; sweep interval and attempts positive")
         }
+        guard jobs.maxEnlargement >= 1 else { throw ValidationError("the largest enlargement must be at least 1") }
         var tokens = (environment["IMAGEPROC_API_TOKENS"] ?? "").split(separator: ",").map(String.init)
         if let file = apiTokensFile ?? environment["IMAGEPROC_API_TOKENS_FILE"] {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {

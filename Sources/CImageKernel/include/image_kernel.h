@@ -89,6 +89,24 @@
  *     fails with IK_ERR_INVALID_ARGUMENT.
  *   - IK_JPEG_MAX_SCANS: a progressive JPEG with more scans than this is rejected as corrupt (a crafted file
  *     with thousands of tiny scans would otherwise take minutes to decode).
+ *   - IK_JPEG_MAX_PASSES: the work a JPEG may ask of the entropy decoder, relative to its own size, so that the
+ *     time to decode is proportional to the pixels and not to how the file is cut into scans. Every scan costs,
+ *     for each block (8 x 8 samples) of the components it holds, the coefficients of its spectral band (all 64
+ *     in a sequential scan) plus 16 for the block itself (what a one-coefficient DC scan costs libjpeg-turbo
+ *     per block, measured). The sum over the scans may be at most IK_JPEG_MAX_PASSES times one sequential pass
+ *     over every block (64 + 16 each); beyond it the call fails with IK_ERR_TOO_COMPLEX. In these units a
+ *     baseline JPEG costs 1 pass, libjpeg's progressive script (cjpeg -progressive, ImageMagick, jpegtran)
+ *     2.8 for 4:4:4, 3.2 for 4:2:0 and 3.6 for RGB or gray (the 16 MATE photos of bench/: 1 to 3.2), and
+ *     mozjpeg's candidate scans (luma in two bands, up to 3 bit planes of refinement) add up to about 5; 16
+ *     leaves room for any encoder in use and bounds the entropy decoding at about 5 times that of the usual
+ *     progressive file. A file that repeats refinement scans is refused: each repeat re-walks every coefficient
+ *     of its band, so a 92 KB JPEG of 4000 x 3000 pixels with 490 copies of a 26-byte refinement scan (325
+ *     passes) took 7 s instead of 50 ms; it now fails at scan 28, in the probe, before any decoding.
+ *     ik_probe applies the rule to the scan headers in the data it is given, so an upload is refused before
+ *     any decoding; ik_process and ik_decode apply it again as libjpeg reaches each scan header, before that
+ *     scan's data is decoded, so the work done before a refusal stays within the budget. PNG needs no such
+ *     rule: its decoding work is linear in the pixels (Adam7 reads each pixel once, however the IDAT data is
+ *     chunked), and the ancillary chunks that could be inflated (zTXt, iTXt, iCCP) are skipped unread.
  *   - IK_MAX_OPERATIONS: the longest operation list.
  *
  * ============================================================================
@@ -126,6 +144,8 @@ extern "C" {
 #define IK_JPEG_MAX_DIMENSION 65500u
 /// The most scans accepted in one progressive JPEG (libjpeg-turbo's own tools use 500 for the same reason).
 #define IK_JPEG_MAX_SCANS 500
+/// The most entropy-decoding work a JPEG may ask for, in sequential passes over all of its blocks (see LIMITS).
+#define IK_JPEG_MAX_PASSES 16
 /// The longest operation list ik_process accepts.
 #define IK_MAX_OPERATIONS 8
 /// A message buffer of this size holds every message the kernel writes untruncated.
@@ -146,6 +166,9 @@ typedef enum ik_status {
     IK_ERR_TOO_MANY_PIXELS = 5,
     /// An allocation failed.
     IK_ERR_OUT_OF_MEMORY = 6,
+    /// The image asks for far more decoding work than its size needs (IK_JPEG_MAX_PASSES: a JPEG whose scans
+    /// repeat).
+    IK_ERR_TOO_COMPLEX = 7,
 } ik_status;
 
 /// An encoded image format, recognised by its first bytes.
@@ -184,8 +207,11 @@ typedef enum ik_fit {
 /// What an image header says.
 typedef struct ik_info {
     ik_format format;
+    /// The dimensions as stored, before the orientation is applied.
     uint32_t width;
     uint32_t height;
+    /// The EXIF Orientation, 1...8 (1 when absent or unreadable); 5...8 swap width and height when upright.
+    int orientation;
 } ik_info;
 
 /// What ik_process does. Start from ik_options_init, then set what differs.
@@ -228,9 +254,12 @@ typedef struct ik_image {
 /// max_pixels 100 000 000.
 void ik_options_init(ik_options *options);
 
-/// Reads the format and dimensions from the first bytes of `data` without decoding anything. Fails with
+/// Reads the format, dimensions and EXIF orientation from `data` without decoding anything. Fails with
 /// IK_ERR_UNSUPPORTED_FORMAT for bytes that are neither JPEG nor PNG, IK_ERR_TRUNCATED when the data ends before
-/// the dimensions, IK_ERR_CORRUPT when the header is malformed. Does not apply any pixel limit.
+/// the dimensions, IK_ERR_CORRUPT when the header is malformed. Does not apply any pixel limit. For a JPEG it
+/// also walks the scan headers after the frame header (a linear pass over the bytes, skipping the entropy-coded
+/// data) and fails with IK_ERR_TOO_COMPLEX when they ask for more than IK_JPEG_MAX_PASSES; data that ends early
+/// is judged on the scans it holds.
 ik_status ik_probe(const unsigned char *data, size_t size, ik_info *info, char *message, size_t message_capacity);
 
 /// Decodes `data`, applies `options->operations` in order and encodes the result into `output`, which the

@@ -22,7 +22,7 @@ extension ImageError: HTTPResponseError {
     public var status: HTTPStatus {
         switch self.code {
         case .unsupportedFormat: .unsupportedMediaType
-        case .corrupt, .truncated, .tooManyPixels, .invalidArgument: .unprocessableContent
+        case .corrupt, .truncated, .tooManyPixels, .tooComplex, .invalidArgument: .unprocessableContent
         case .outOfMemory: .serviceUnavailable
         }
     }

@@ -76,6 +76,7 @@ public struct ImagesAPI: Sendable {
                 message: "the file is neither JPEG nor PNG (decided by its first bytes)")
         }
         let info = try kernel.probe(upload.bytes)
+        try options.outputSize(for: info, maxEnlargement: settings.maxEnlargement, maxPixels: kernel.maxPixels)
         // With room in memory the job is born held by this replica and goes straight to a worker; without, it is
         // stored for whichever replica sweeps first, unless the backlog is already at its limit.
         let reservation = queue.reserve(byteCount: upload.bytes.count)

@@ -11,6 +11,7 @@ extension ImageError {
             case IK_ERR_TRUNCATED: .truncated
             case IK_ERR_TOO_MANY_PIXELS: .tooManyPixels
             case IK_ERR_OUT_OF_MEMORY: .outOfMemory
+            case IK_ERR_TOO_COMPLEX: .tooComplex
             default: .invalidArgument
             }
         let message = kernelMessage.isEmpty ? String(cString: ik_status_name(status)) : kernelMessage

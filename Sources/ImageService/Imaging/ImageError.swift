@@ -16,6 +16,8 @@ public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooManyPixels = "too_many_pixels"
         /// An allocation failed.
         case outOfMemory = "out_of_memory"
+        /// Asks for far more decoding work than its size needs (a JPEG whose scans repeat; `IK_JPEG_MAX_PASSES`).
+        case tooComplex = "too_complex"
         /// The options cannot be carried out (out of range, or an output JPEG cannot hold).
         case invalidArgument = "invalid_argument"
     }

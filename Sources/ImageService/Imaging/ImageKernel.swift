@@ -27,7 +27,8 @@ public struct ImageKernel: Sendable {
                 code: .tooManyPixels,
                 message: "image is \(info.width) x \(info.height) pixels, more than the limit of \(maxPixels)")
         }
-        return ImageInfo(format: format, width: Int(info.width), height: Int(info.height))
+        return ImageInfo(
+            format: format, width: Int(info.width), height: Int(info.height), orientation: Int(info.orientation))
     }
 
     /// Decodes `bytes`, applies the operations in order and encodes the result.

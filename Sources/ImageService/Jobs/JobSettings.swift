@@ -19,6 +19,8 @@ public struct JobSettings: Sendable {
     public var maxBacklog: Int
     /// Finished jobs older than this many days are deleted; nil keeps everything.
     public var retentionDays: Int?
+    /// How many times larger per side a resize may make an upload; beyond it the upload is refused with 400.
+    public var maxEnlargement: Int
 
     /// The notification channel replicas wake each other on.
     static let channel = "imageproc_jobs"
@@ -26,7 +28,8 @@ public struct JobSettings: Sendable {
     public init(
         replicaID: String = JobSettings.defaultReplicaID(port: 8080), leaseDuration: Duration = .seconds(60),
         heartbeatInterval: Duration = .seconds(15), sweepInterval: Duration = .seconds(5), maxAttempts: Int = 5,
-        shutdownGracePeriod: Duration = .seconds(25), maxBacklog: Int = 10_000, retentionDays: Int? = nil
+        shutdownGracePeriod: Duration = .seconds(25), maxBacklog: Int = 10_000, retentionDays: Int? = nil,
+        maxEnlargement: Int = ProcessingOptions.defaultMaxEnlargement
     ) {
         self.replicaID = replicaID
         self.leaseDuration = leaseDuration
@@ -36,6 +39,7 @@ public struct JobSettings: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.maxBacklog = maxBacklog
         self.retentionDays = retentionDays
+        self.maxEnlargement = maxEnlargement
     }
 
     /// `host:port`: unique among replicas sharing a database, the same after a restart.

@@ -61,7 +61,15 @@ import Testing
     /// of pixels the header announces. The deflate stream is a fixed-Huffman block of a literal 0 followed by
     /// length-258, distance-1 copies (RFC 1951 §3.2.6), the usual shape of a zip bomb.
     static func zipBombPNG() -> [UInt8] {
-        let inflatedSize = 32 << 20
+        var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        file += PNGFixture.chunk("IHDR", [0, 0, 0, 64, 0, 0, 0, 64, 8, 0, 0, 0, 0])
+        file += PNGFixture.chunk("IDAT", zlibZeros(32 << 20))
+        file += PNGFixture.chunk("IEND", [])
+        return file
+    }
+
+    /// A zlib stream that inflates to about `inflatedSize` zeros (a multiple of 258, plus one).
+    static func zlibZeros(_ inflatedSize: Int) -> [UInt8] {
         var bits = BitWriter()
         bits.write(1, count: 1)  // BFINAL
         bits.write(1, count: 2)  // BTYPE 01: fixed Huffman codes
@@ -73,13 +81,7 @@ import Testing
         bits.writeCode(0, length: 7)  // end of block
         let copied = 1 + (inflatedSize - 1) / 258 * 258
         let adler = UInt32(copied % 65521) << 16 | 1
-        let zlib = [0x78, 0x01] + bits.bytes + (0..<4).reversed().map { UInt8(adler >> ($0 * 8) & 0xFF) }
-
-        var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        file += PNGFixture.chunk("IHDR", [0, 0, 0, 64, 0, 0, 0, 64, 8, 0, 0, 0, 0])
-        file += PNGFixture.chunk("IDAT", zlib)
-        file += PNGFixture.chunk("IEND", [])
-        return file
+        return [0x78, 0x01] + bits.bytes + (0..<4).reversed().map { UInt8(adler >> ($0 * 8) & 0xFF) }
     }
 
     /// Deflate's bit order: values LSB first, Huffman codes MSB first.
@@ -138,7 +140,37 @@ import Testing
                 return bytes
             }, outcome: .failed("corrupt_image")),
         Hostile(name: "a zip-bomb-like IDAT", bytes: { zipBombPNG() }, outcome: .completes),
+        Hostile(
+            name: "a progressive JPEG repeating a refinement scan 490 times",
+            bytes: { try RepeatedScans.repeatedRefinement() }, outcome: .refused(422, "too_complex")),
     ]
+
+    /// Issue 12: a 69-byte 1 × 1 PNG could ask for a 10 000 × 10 000 job. Enlarging stays allowed up to the
+    /// factor per side (8 by default), and anything beyond is refused before it is stored.
+    @Test func refusesAnEnlargementBeyondTheFactorAtUpload() async throws {
+        let tiny = PNGFixture.image(width: 1, height: 1, colorType: .rgb) { _, _ in [200, 100, 50] }
+        try await blocking { [service] in
+            let client = try service.client()
+            for query in ["op=resize&width=10000", "op=resize&height=9", "op=resize&width=8&height=100&fit=fill"] {
+                let refused = try client.request(
+                    "POST", "/api/images?\(query)", headers: [("Content-Type", "image/png")], body: tiny)
+                #expect(refused.status == 400, "\(query)")
+                let error = try #require(try refused.json()["error"] as? [String: String])
+                #expect(error["code"] == "invalid_parameter")
+                #expect(error["message"]?.contains("(at most 8×)") == true, "\(error)")
+            }
+            let refused = try client.request(
+                "POST", "/api/images?op=resize&width=10000", headers: [("Content-Type", "image/png")], body: tiny)
+            let message = try #require(try refused.json()["error"] as? [String: String])["message"]
+            #expect(message == "width 10000 would enlarge the 1 x 1 image 10000× (at most 8×)")
+
+            let accepted = try client.request(
+                "POST", "/api/images?op=resize&width=8", headers: [("Content-Type", "image/png")], body: tiny)
+            #expect(accepted.status == 202)
+            let status = try Self.terminalStatus(client, try #require(try accepted.json()["id"] as? String))
+            #expect(status["status"] as? String == "completed")
+        }
+    }
 
     @Test(arguments: table)
     func refusesOrFailsHostileImagesAndStaysUp(_ hostile: Hostile) async throws {

@@ -106,5 +106,87 @@ extension Imaging {
                 }
             }
         }
+
+        // MARK: The output size and the cap on enlargement (issue 12)
+
+        private func size(
+            _ options: ProcessingOptions, of width: Int, _ height: Int, orientation: Int = 1,
+            maxPixels: Int = 100_000_000
+        ) throws(InvalidParameter) -> (width: Int, height: Int) {
+            try options.outputSize(
+                for: ImageInfo(format: .png, width: width, height: height, orientation: orientation),
+                maxEnlargement: ProcessingOptions.defaultMaxEnlargement, maxPixels: maxPixels)
+        }
+
+        private func expectRefused(
+            _ options: ProcessingOptions, of width: Int, _ height: Int, orientation: Int = 1,
+            maxPixels: Int = 100_000_000,
+            _ parameter: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation
+        ) {
+            do {
+                let result = try size(options, of: width, height, orientation: orientation, maxPixels: maxPixels)
+                Issue.record("accepted: \(result)", sourceLocation: sourceLocation)
+            } catch {
+                #expect(error.parameter == parameter, sourceLocation: sourceLocation)
+                #expect(error.message == message, sourceLocation: sourceLocation)
+            }
+        }
+
+        @Test func refusesEnlargingASideMoreThanTheFactor() {
+            expectRefused(
+                ProcessingOptions(operations: [.resize], width: 10000), of: 1, 1, "width",
+                "width 10000 would enlarge the 1 x 1 image 10000× (at most 8×)")
+            expectRefused(
+                ProcessingOptions(operations: [.resize], height: 25), of: 10, 3, "height",
+                "height 25 would enlarge the 10 x 3 image 8.3× (at most 8×)")
+            // inside with both: the side that sets the scale is named.
+            expectRefused(
+                ProcessingOptions(operations: [.resize], width: 1000, height: 90), of: 100, 10, "height",
+                "height 90 would enlarge the 100 x 10 image 9× (at most 8×)")
+        }
+
+        @Test func allowsEnlargingUpToTheFactor() throws {
+            #expect(try size(ProcessingOptions(operations: [.resize], width: 8), of: 1, 1) == (8, 8))
+            #expect(try size(ProcessingOptions(operations: [.resize], height: 24), of: 3, 3) == (24, 24))
+            #expect(
+                try size(ProcessingOptions(operations: [.resize], width: 800, height: 9000), of: 100, 50) == (800, 400))
+            // Reductions and no resize at all are never refused.
+            #expect(try size(ProcessingOptions(operations: [.resize], width: 10), of: 4000, 3000) == (10, 8))
+            #expect(try size(ProcessingOptions(operations: [.grayscale], width: 16000), of: 3, 2) == (3, 2))
+        }
+
+        @Test func measuresCoverByTheLargerRatioAndFillBySide() throws {
+            // cover scales both axes by the larger ratio: 800 / 50 = 16 even though 800 / 100 is 8.
+            expectRefused(
+                ProcessingOptions(operations: [.resize], width: 800, height: 800, fit: .cover), of: 100, 50, "height",
+                "height 800 would enlarge the 100 x 50 image 16× (at most 8×)")
+            #expect(
+                try size(ProcessingOptions(operations: [.resize], width: 400, height: 400, fit: .cover), of: 100, 50)
+                    == (400, 400))
+            // fill scales each axis on its own.
+            expectRefused(
+                ProcessingOptions(operations: [.resize], width: 100, height: 500, fit: .fill), of: 100, 50, "height",
+                "height 500 would enlarge the 100 x 50 image 10× (at most 8×)")
+            #expect(
+                try size(ProcessingOptions(operations: [.resize], width: 800, height: 10, fit: .fill), of: 100, 50)
+                    == (800, 10))
+        }
+
+        @Test func measuresTheUprightImage() throws {
+            // Stored 100 x 1000, EXIF orientation 6: upright it is 1000 x 100, so width 900 is a reduction.
+            #expect(
+                try size(ProcessingOptions(operations: [.resize], width: 900), of: 100, 1000, orientation: 6) == (
+                    900, 90
+                ))
+            expectRefused(
+                ProcessingOptions(operations: [.resize], width: 900), of: 100, 1000, "width",
+                "width 900 would enlarge the 100 x 1000 image 9× (at most 8×)")
+        }
+
+        @Test func refusesAnOutputWithMorePixelsThanTheLimit() {
+            expectRefused(
+                ProcessingOptions(operations: [.resize], width: 16000), of: 2000, 2000, "width",
+                "width 16000 would make a 16000 x 16000 image, more than the limit of 100000000 pixels")
+        }
     }
 }
