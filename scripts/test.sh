@@ -2,8 +2,8 @@
 # `make test`: system packages, a throwaway PostgreSQL in /tmp on a free port
 # (unless DATABASE_URL is set), a reachability check, then every test: `swift test`,
 # the page in headless Chromium against the real server, /metrics through
-# prometheus_client's parser, schemathesis against openapi.yaml, and the chaos tests
-# (which bring their own cluster). The clusters are stopped and removed however this ends:
+# prometheus_client's parser, the security attacks with tokens on, schemathesis against
+# openapi.yaml, and the chaos tests (which bring their own cluster). The clusters are stopped and removed however this ends:
 # success, failing tests, Ctrl-C or kill. Exits non-zero if any part failed.
 # Environment: SWIFT_TEST_ARGS (extra arguments to `swift test`), DATABASE_URL.
 set -euo pipefail
@@ -78,6 +78,12 @@ kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
 rm -f "$server_log"
+
+# The outside review's attacks (token bypass spellings, memory held by unauthenticated bodies, unread pipelined
+# downloads and slow readers) against the real binary with API tokens on.
+log "security attacks (tests/security/attack.py)"
+IMAGEPROC_BINARY="$(swift build --show-bin-path)/imageproc" python3 "$REPO_ROOT/tests/security/attack.py" ||
+    failed+=("security")
 
 # The published contract: schemathesis against a live server on the same database.
 "$REPO_ROOT/scripts/contract-test.sh" || failed+=("contract")

@@ -117,7 +117,10 @@ import Testing
         }
         let ratio = { (bytes: Int) in String(format: "%.2f", Double(bytes) / Double(imageBytes)) }
         print("JSON upload of 30 MiB: peak growth \(new) bytes (\(ratio(new))× the image), \(old) (\(ratio(old))×) before")
-        #expect(new < imageBytes * 5 / 4)
+        // Peak memory is process-wide and other suites run meanwhile: compare with the old decoder measured in the
+        // same conditions (3.3× the image alone), and bound loosely in absolute terms (about 1× alone).
+        #expect(new * 2 < old)
+        #expect(new < imageBytes * 2)
     }
 
     /// The decoding of the JSON body before issue 12, kept here to measure against.

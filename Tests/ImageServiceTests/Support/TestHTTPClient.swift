@@ -92,6 +92,13 @@ final class TestHTTPClient {
         }
     }
 
+    /// True when no byte arrives within `seconds` (nothing buffered either).
+    func receivesNothing(for seconds: Double) -> Bool {
+        guard buffer.isEmpty else { return false }
+        var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, Int32(seconds * 1000)) == 0
+    }
+
     /// Shuts down the sending side, as a client that has said all it will.
     func finishSending() {
         shutdown(descriptor, Int32(SHUT_WR))
