@@ -71,7 +71,9 @@ import Testing
             let client = try service.client()
             let (id, status) = try Self.uploadAndWait(client, png, query: "op=grayscale")
             #expect(status == "completed")
-            for path in ["/api/images/\(id)/original", "/api/images/\(id)/download", "/api/images/\(id)/original?preview=128"] {
+            for path in [
+                "/api/images/\(id)/original", "/api/images/\(id)/download", "/api/images/\(id)/original?preview=128",
+            ] {
                 let full = try client.request("GET", path)
                 #expect(full.status == 200, "\(path)")
                 let etag = try #require(full.header("ETag"))
@@ -85,7 +87,8 @@ import Testing
                     // No body followed the head: the next answer on this connection starts where the head ended.
                     #expect(try client.request("GET", "/healthz").status == 200)
                 }
-                for candidate in [#""elsewhere""#, #"W/"elsewhere""#, String(etag.dropFirst().dropLast()), "\(etag) *"] {
+                for candidate in [#""elsewhere""#, #"W/"elsewhere""#, String(etag.dropFirst().dropLast()), "\(etag) *"]
+                {
                     let fresh = try client.request("GET", path, headers: [("If-None-Match", candidate)])
                     #expect(fresh.status == 200, "\(path) with \(candidate)")
                     #expect(fresh.body == full.body)
@@ -105,7 +108,8 @@ import Testing
             let database = try service.connect()
             _ = try database.query("ALTER TABLE processed_images RENAME COLUMN original_data TO original_data_hidden")
             defer {
-                _ = try? database.query("ALTER TABLE processed_images RENAME COLUMN original_data_hidden TO original_data")
+                _ = try? database.query(
+                    "ALTER TABLE processed_images RENAME COLUMN original_data_hidden TO original_data")
             }
             let revalidated = try client.request(
                 "GET", "/api/images/\(id)/original", headers: [("If-None-Match", "W/\(etag)")])
@@ -125,7 +129,8 @@ import Testing
         try await blocking { [service] in
             let client = try service.client()
             let unknown = UUID().uuidString.lowercased()
-            let missing = try client.request("GET", "/api/images/\(unknown)/original", headers: [("If-None-Match", "*")])
+            let missing = try client.request(
+                "GET", "/api/images/\(unknown)/original", headers: [("If-None-Match", "*")])
             #expect(missing.status == 404)
             // A failed job has no result: 409, whatever the client holds.
             let (id, status) = try Self.uploadAndWait(client, try Self.truncatedJPEG(), type: "image/jpeg")
