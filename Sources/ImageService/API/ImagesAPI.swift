@@ -184,7 +184,8 @@ public struct ImagesAPI: Sendable {
     // MARK: Downloads
 
     /// A download, in steps that read image bytes only when they are sent: parse, look the image up without its
-    /// bytes (`404`, `409`), evaluate `If-None-Match` (`304`), and only then fetch the bytes.
+    /// bytes (`404`, `409`), evaluate `If-None-Match` (`304`), answer a `HEAD`, and only then fetch the bytes.
+    /// `Range` is not supported: the whole image is sent (RFC 9110 §14.2 lets a server ignore it).
     func image(_ request: HTTPRequest, _ parameters: RouteParameters, kind: ImageKind) async throws -> HTTPResponse {
         let query = try QueryParameters(request.head, allowed: ["preview"])
         let id = try jobID(parameters)
@@ -208,6 +209,11 @@ public struct ImagesAPI: Sendable {
             name: "Content-Disposition",
             value: ContentDisposition.attachment(
                 filename: Self.downloadName(metadata.job.filename, id: id, kind: kind, format: image.format)))
+        if request.head.method == .head {
+            // The head of the GET, its length from the look-up: HEAD never reads the bytes.
+            headers.add(name: "Content-Length", value: String(image.bytes))
+            return HTTPResponse(status: .ok, headers: headers)
+        }
         if image.bytes >= StoredImageSource.streamingThreshold {
             // Large images go out a part at a time, as the client reads: no client holds a copy of the whole.
             let source = StoredImageSource(database: database, id: id, kind: kind, count: image.bytes)

@@ -44,10 +44,10 @@ public struct StaticFiles: Sendable {
             throw APIError.notFound("no such file")
         }
         let modified = (attributes[.modificationDate] as? Date) ?? Date(timeIntervalSince1970: 0)
-        let etag = "\"\(data.count)-\(Int(modified.timeIntervalSince1970))\""
+        let etag = EntityTag("\(data.count)-\(Int(modified.timeIntervalSince1970))")
         var headers: HTTPHeaders = [
             "Content-Type": type,
-            "ETag": etag,
+            "ETag": etag.description,
             "Last-Modified": HTTPDate.format(secondsSince1970: Int(modified.timeIntervalSince1970)),
             "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff",
@@ -57,7 +57,7 @@ public struct StaticFiles: Sendable {
             headers.add(name: "Content-Security-Policy", value: Self.contentSecurityPolicy)
             headers.add(name: "X-Frame-Options", value: "DENY")
         }
-        if request.head.headers["If-None-Match"] == etag {
+        if IfNoneMatch(request.head.headers)?.matches(etag) == true {
             return HTTPResponse(status: .notModified, headers: headers)
         }
         return HTTPResponse(status: .ok, headers: headers, body: [UInt8](data))

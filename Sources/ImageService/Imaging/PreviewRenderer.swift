@@ -39,7 +39,8 @@ public final class PreviewRenderer: Sendable {
         return try result.get()
     }
 
-    private static func thumbnail(_ bytes: [UInt8], size: Int, kernel: ImageKernel) throws(ImageError) -> ProcessedImage {
+    private static func thumbnail(_ bytes: [UInt8], size: Int, kernel: ImageKernel) throws(ImageError) -> ProcessedImage
+    {
         let info = try kernel.probe(bytes)
         let scale = min(1, Double(size) / Double(max(info.width, info.height)))
         let options = ProcessingOptions(

@@ -35,10 +35,11 @@ import Testing
         throw TestHTTPClient.Failure("job \(id) did not finish")
     }
 
-    /// A JPEG whose header reads but whose data ends halfway: accepted at upload, unreadable by the kernel.
-    private static func truncatedJPEG() throws -> [UInt8] {
-        let whole = try TestImages.colorfulJPEG(width: 1200, height: 900)
-        return Array(whole.prefix(whole.count / 2))
+    /// A JPEG whose header reads but whose data ends before the last rows: accepted at upload, decoded almost
+    /// whole before the kernel finds it unreadable.
+    private static func truncatedJPEG(width: Int = 1200, height: Int = 900) throws -> [UInt8] {
+        let whole = try TestImages.colorfulJPEG(width: width, height: height)
+        return Array(whole.prefix(whole.count * 9 / 10))
     }
 
     /// Runs `count` copies of `body` on threads of their own, released together; returns their results in order.
@@ -65,12 +66,14 @@ import Testing
     // MARK: Conditional requests
 
     @Test func answers304WithoutBodyOrLengthToEveryMatchingIfNoneMatch() async throws {
-        let png = TestImages.colorfulPNG(width: 320, height: 240)
         try await blocking { [service] in
+            let png = TestImages.colorfulPNG(width: 320, height: 240)
             let client = try service.client()
             let (id, status) = try Self.uploadAndWait(client, png, query: "op=grayscale")
             #expect(status == "completed")
-            for path in ["/api/images/\(id)/original", "/api/images/\(id)/download", "/api/images/\(id)/original?preview=128"] {
+            for path in [
+                "/api/images/\(id)/original", "/api/images/\(id)/download", "/api/images/\(id)/original?preview=128",
+            ] {
                 let full = try client.request("GET", path)
                 #expect(full.status == 200, "\(path)")
                 let etag = try #require(full.header("ETag"))
@@ -84,7 +87,8 @@ import Testing
                     // No body followed the head: the next answer on this connection starts where the head ended.
                     #expect(try client.request("GET", "/healthz").status == 200)
                 }
-                for candidate in [#""elsewhere""#, #"W/"elsewhere""#, String(etag.dropFirst().dropLast()), "\(etag) *"] {
+                for candidate in [#""elsewhere""#, #"W/"elsewhere""#, String(etag.dropFirst().dropLast()), "\(etag) *"]
+                {
                     let fresh = try client.request("GET", path, headers: [("If-None-Match", candidate)])
                     #expect(fresh.status == 200, "\(path) with \(candidate)")
                     #expect(fresh.body == full.body)
@@ -94,20 +98,28 @@ import Testing
     }
 
     @Test func decidesTheConditionBeforeReadingTheImageBytes() async throws {
-        let png = TestImages.colorfulPNG(width: 64, height: 48)
         try await blocking { [service] in
+            let png = TestImages.colorfulPNG(width: 64, height: 48)
             let client = try service.client()
             let (id, _) = try Self.uploadAndWait(client, png)
-            let etag = try #require(try client.request("GET", "/api/images/\(id)/original").header("ETag"))
+            let full = try client.request("GET", "/api/images/\(id)/original")
+            let etag = try #require(full.header("ETag"))
             // Hide the bytes: any statement that reads them now fails, while the job's row still reads.
             let database = try service.connect()
             _ = try database.query("ALTER TABLE processed_images RENAME COLUMN original_data TO original_data_hidden")
             defer {
-                _ = try? database.query("ALTER TABLE processed_images RENAME COLUMN original_data_hidden TO original_data")
+                _ = try? database.query(
+                    "ALTER TABLE processed_images RENAME COLUMN original_data_hidden TO original_data")
             }
             let revalidated = try client.request(
                 "GET", "/api/images/\(id)/original", headers: [("If-None-Match", "W/\(etag)")])
             #expect(revalidated.status == 304)
+            // HEAD answers from the look-up too, with the GET's length.
+            let head = try client.request("HEAD", "/api/images/\(id)/original")
+            #expect(head.status == 200)
+            #expect(head.header("Content-Length") == String(full.body.count))
+            #expect(head.header("Content-Type") == "image/png")
+            #expect(head.header("Content-Disposition") == full.header("Content-Disposition"))
             // The full answer does read them, and fails: the hiding works.
             #expect(try client.request("GET", "/api/images/\(id)/original").status == 500)
         }
@@ -117,7 +129,8 @@ import Testing
         try await blocking { [service] in
             let client = try service.client()
             let unknown = UUID().uuidString.lowercased()
-            let missing = try client.request("GET", "/api/images/\(unknown)/original", headers: [("If-None-Match", "*")])
+            let missing = try client.request(
+                "GET", "/api/images/\(unknown)/original", headers: [("If-None-Match", "*")])
             #expect(missing.status == 404)
             // A failed job has no result: 409, whatever the client holds.
             let (id, status) = try Self.uploadAndWait(client, try Self.truncatedJPEG(), type: "image/jpeg")
@@ -133,7 +146,8 @@ import Testing
     // MARK: Previews
 
     @Test func aPreviewThatCannotBeMadeIsRenderedOnceAndAnswered422() async throws {
-        let jpeg = try Self.truncatedJPEG()
+        // Made off the cooperative pool, which the service under test needs (as every image of this suite).
+        let jpeg = try await blocking { try Self.truncatedJPEG() }
         let renderer = service.application.previews
         let timings = try await blocking { [service] in
             let client = try service.client()
@@ -157,7 +171,7 @@ import Testing
     }
 
     @Test func concurrentIdenticalPreviewRequestsRenderOnce() async throws {
-        let png = TestImages.colorfulPNG(width: 1600, height: 1200)
+        let png = try await blocking { TestImages.colorfulPNG(width: 800, height: 600) }
         let renderer = service.application.previews
         let (id, _) = try await blocking { [service] in try Self.uploadAndWait(service.client(), png) }
         let before = renderer.renderCount
@@ -177,7 +191,7 @@ import Testing
         let budget = service.application.imageWork
         #expect(budget.slots == 2)
         let renderer = service.application.previews
-        let photo = TestImages.colorfulPNG(width: 1600, height: 1200)
+        let photo = try await blocking { TestImages.colorfulPNG(width: 1200, height: 900) }
         let completed = try await blocking { [service] in
             let client = try service.client()
             return try (0..<3).map { _ in try Self.uploadAndWait(client, photo).id }

@@ -23,11 +23,14 @@ import Testing
                 defer { plan = .nothing }
                 return plan
             }
-            guard plan != .nothing, let connection = try? PostgresConnection(databaseURL.withLock { $0 }) else { return }
+            guard plan != .nothing, let connection = try? PostgresConnection(databaseURL.withLock { $0 }) else {
+                return
+            }
             switch plan {
             case .nothing: break
             case .deleteTheJob: _ = try? JobStore(connection: connection).delete(id: id)
-            case .breakTheDatabase: _ = try? connection.query("ALTER TABLE processed_images RENAME TO processed_images_gone")
+            case .breakTheDatabase:
+                _ = try? connection.query("ALTER TABLE processed_images RENAME TO processed_images_gone")
             }
         }
     }
@@ -102,8 +105,10 @@ import Testing
         #expect(completions.registrations == 1)
         // Finish it as the replica holding it would: write the result, then signal.
         let store = JobStore(connection: try service.connect())
-        let attempt = try #require(try store.start(id: job.id, lease: JobLease(owner: "elsewhere", duration: .seconds(60))))
-        let result = ProcessedImage(bytes: TestImages.colorfulPNG(width: 8, height: 8), info: ImageInfo(format: .png, width: 8, height: 8))
+        let attempt = try #require(
+            try store.start(id: job.id, lease: JobLease(owner: "elsewhere", duration: .seconds(60))))
+        let result = ProcessedImage(
+            bytes: TestImages.colorfulPNG(width: 8, height: 8), info: ImageInfo(format: .png, width: 8, height: 8))
         #expect(try store.complete(attempt, result: result))
         completions.jobFinished(job.id)
         let answer = try await waiting

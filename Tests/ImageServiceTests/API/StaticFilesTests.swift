@@ -59,6 +59,11 @@ import Testing
         let again = try await get("/style.css", headers: ["If-None-Match": etag])
         #expect(again.status == .notModified)
         #expect(again.body.isEmpty)
+        // Weakly, in a list, or any (RFC 9110 §13.1.2); another tag gets the file.
+        for candidate in ["W/\(etag)", #""other", \#(etag)"#, "*"] {
+            #expect(try await get("/style.css", headers: ["If-None-Match": candidate]).status == .notModified)
+        }
+        #expect(try await get("/style.css", headers: ["If-None-Match": #""other""#]).status == .ok)
     }
 
     @Test(arguments: ["/secret.html", "/folder.html", "/.hidden.html", "/missing.html", "/index.exe", "/a%20b.html"])
