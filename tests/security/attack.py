@@ -94,8 +94,10 @@ def main():
                 time.sleep(0.1)
         auth = [("Authorization", f"Bearer {TOKEN}")]
         ids = {}
+        images = {}
         for name, side in (("10MiB", 1870), ("40MiB", 3740)):
             image = noise_png(side, side)
+            images[name] = image
             status, _, body = request(
                 port, "POST", "/api/images?op=resize&width=64", auth + [("Content-Type", "image/png")], image)
             check(f"upload the {name} original ({len(image) // MIB} MiB)", status == 202, str(status))
@@ -105,6 +107,9 @@ def main():
         memory(port, server.pid, ids)
         status, _, _ = request(port, "GET", "/api/images", auth)
         check("the server still answers afterwards", status == 200 and server.poll() is None, str(status))
+        status, _, body = request(port, "GET", f"/api/images/{ids['40MiB']}/original", auth, timeout=120)
+        check("a reader that reads gets the 40 MiB original, byte for byte", status == 200 and body == images["40MiB"],
+              f"{status}, {len(body)} of {len(images['40MiB'])} bytes")
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -32,10 +32,13 @@ extension JobStore {
         let sql =
             switch kind {
             case .original:
-                "SELECT substring(original_data FROM $2 FOR $3) AS part FROM processed_images WHERE id = $1"
+                """
+                SELECT substring(original_data FROM $2::integer FOR $3::integer) AS part FROM processed_images
+                WHERE id = $1
+                """
             case .processed:
                 """
-                SELECT substring(processed_data FROM $2 FOR $3) AS part FROM processed_images
+                SELECT substring(processed_data FROM $2::integer FOR $3::integer) AS part FROM processed_images
                 WHERE id = $1 AND status = 'completed'
                 """
             }
