@@ -22,18 +22,8 @@
 #define MARKER_SOS 0xDA
 #define MARKER_TEM 0x01
 
-static int is_restart(unsigned char marker) {
-    return marker >= 0xD0 && marker <= 0xD7;
-}
-
-/// Whether `marker` starts a frame (SOF0 to SOF15), which lists the components; C4, C8 and CC are other segments.
-static int is_frame(unsigned char marker) {
-    return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-}
-
-/// The offset of the marker that ends the entropy-coded data starting at `start`: the first 0xFF followed by
-/// neither a stuffed zero, a restart marker nor a fill byte; `size` if the data ends first.
-static size_t entropy_end(const unsigned char *data, size_t size, size_t start) {
+/// Shared with the probe (kernel_internal.h): it lives here, beside the scan filter that needed it first.
+size_t ik__jpeg_entropy_end(const unsigned char *data, size_t size, size_t start) {
     size_t position = start;
     while (position < size) {
         const unsigned char *found = memchr(data + position, 0xFF, size - position);
@@ -42,7 +32,7 @@ static size_t entropy_end(const unsigned char *data, size_t size, size_t start) 
         }
         position = (size_t)(found - data);
         unsigned char next = data[position + 1];
-        if (next == 0x00 || is_restart(next)) {
+        if (next == 0x00 || ik__jpeg_is_restart_marker(next)) {
             position += 2;
         } else if (next == 0xFF) {
             position += 1;
@@ -75,7 +65,7 @@ static size_t find_colour_scans(ik__jpeg_luma_source *source) {
         if (marker == MARKER_EOI) {
             break;
         }
-        if (is_restart(marker) || marker == MARKER_TEM) {
+        if (ik__jpeg_is_restart_marker(marker) || marker == MARKER_TEM) {
             position += 2;
             continue;
         }
@@ -85,7 +75,7 @@ static size_t find_colour_scans(ik__jpeg_luma_source *source) {
             break;
         }
         const unsigned char *segment = data + position + 4;
-        if (is_frame(marker)) {
+        if (ik__jpeg_is_frame_marker(marker)) {
             // Precision, height, width, then the component count and each component's id, sampling, table.
             if (length < 8 + 3 * 3 || segment[5] != 3) {
                 return 0;
@@ -100,7 +90,7 @@ static size_t find_colour_scans(ik__jpeg_luma_source *source) {
             for (size_t k = 0; k < count; k++) {
                 carries_luma |= segment[1 + 2 * k] == luma;
             }
-            size_t end = entropy_end(data, size, segment_end);
+            size_t end = ik__jpeg_entropy_end(data, size, segment_end);
             if (!carries_luma) {
                 source->skips[source->skip_count].begin = position;
                 source->skips[source->skip_count].end = end;

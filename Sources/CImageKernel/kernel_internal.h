@@ -99,6 +99,19 @@ static inline uint64_t ik__jpeg_component_blocks(uint64_t width, uint64_t height
 /// The message of a JPEG refused for its work: how far into the file the budget ran out.
 ik_status ik__jpeg_too_complex(char *message, size_t capacity, int scan, uint64_t width, uint64_t height);
 
+/// Whether a JPEG marker starts a frame (SOF0 to SOF15, which list the components); C4, C8 and CC are other
+/// segments.
+static inline int ik__jpeg_is_frame_marker(unsigned char marker) {
+    return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+}
+
+/// Whether a JPEG marker is a restart marker (RST0 to RST7), which may stand inside entropy-coded data.
+static inline int ik__jpeg_is_restart_marker(unsigned char marker) { return marker >= 0xD0 && marker <= 0xD7; }
+
+/// The offset of the marker that ends the entropy-coded data starting at `start`: the first 0xFF followed by
+/// neither a stuffed zero, a restart marker nor a fill byte; `size` if the data ends first. Linear, with memchr.
+size_t ik__jpeg_entropy_end(const unsigned char *data, size_t size, size_t start);
+
 /* ---- codecs ---- */
 
 /// What the pipeline asks of the JPEG decoder beyond the bytes.

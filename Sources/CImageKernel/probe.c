@@ -16,37 +16,12 @@ static uint32_t read_u32(const unsigned char *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/// SOF0...SOF15 carry the frame dimensions; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
-static int is_start_of_frame(unsigned char marker) {
-    return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-}
-
 /// Markers that stand alone, without a length: TEM, RST0...RST7, SOI.
 static int is_standalone(unsigned char marker) { return marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8); }
 
 /// Whether SOFn is progressive: SOF2, SOF6, SOF10 and SOF14.
 static int is_progressive_frame(unsigned char marker) { return (marker & 0x03) == 0x02; }
 
-/// The offset of the marker that ends the entropy-coded data starting at `position`: the first 0xFF followed by
-/// neither a stuffed zero, a restart marker nor a fill byte; `size` if the data ends first.
-static size_t entropy_end(const unsigned char *data, size_t size, size_t position) {
-    while (position < size) {
-        const unsigned char *found = memchr(data + position, 0xFF, size - position);
-        if (found == NULL || (size_t)(found - data) + 1 >= size) {
-            return size;
-        }
-        position = (size_t)(found - data);
-        unsigned char next = data[position + 1];
-        if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
-            position += 2;
-        } else if (next == 0xFF) {
-            position += 1;
-        } else {
-            return position;
-        }
-    }
-    return size;
-}
 
 /// The components of a JPEG frame, as far as the work of its scans needs them.
 typedef struct jpeg_frame {
@@ -112,7 +87,7 @@ static ik_status check_scans(const unsigned char *data, size_t size, size_t posi
             position += 1;
             continue;
         }
-        if (marker == 0xD9 || is_start_of_frame(marker)) {
+        if (marker == 0xD9 || ik__jpeg_is_frame_marker(marker)) {
             return IK_OK;
         }
         if (is_standalone(marker)) {
@@ -148,7 +123,7 @@ static ik_status check_scans(const unsigned char *data, size_t size, size_t posi
             if (spent > limit) {
                 return ik__jpeg_too_complex(message, capacity, scan, frame->width, frame->height);
             }
-            position = entropy_end(data, size, segment_end);
+            position = ik__jpeg_entropy_end(data, size, segment_end);
             continue;
         }
         position = segment_end;
@@ -183,7 +158,7 @@ static ik_status probe_jpeg(const unsigned char *data, size_t size, ik_info *inf
         if (length < 2) {
             return ik__fail(IK_ERR_CORRUPT, message, capacity, "JPEG marker segment has a length below 2");
         }
-        if (is_start_of_frame(marker)) {
+        if (ik__jpeg_is_frame_marker(marker)) {
             // length(2) precision(1) height(2) width(2)
             if (length < 8) {
                 return ik__fail(IK_ERR_CORRUPT, message, capacity, "JPEG frame header is too short");
