@@ -175,11 +175,31 @@ def multipart_seeds():
         write("multipart", name, bytes([len(encoded)]) + encoded + body)
 
 
+def request_target_seeds():
+    targets = {
+        "origin": b"/api/images/0b6f3c1e-0000-4000-8000-000000000000/original?preview=256",
+        "root": b"/",
+        "star": b"*",
+        "doubled-slash": b"//api/images",
+        "encoded-slash": b"/%2Fapi/images",
+        "absolute-doubled": b"http://x//api/images",
+        "absolute-mixed-case": b"HTTP://Example.COM:80/api/images?x=1",
+        "decoded-once": b"/a%2541/%252F",
+        "utf8-and-bidi": b"/caf%C3%A9/%e2%80%ae",
+        "dot-segments": b"/./a/../b",
+        "backslash": b"/a\\b",
+        "encoded-nul": b"/%00",
+    }
+    for name, data in targets.items():
+        write("request_target", name, data)
+
+
 if __name__ == "__main__":
-    for kind in ("png", "jpeg", "http_request", "multipart"):
+    for kind in ("png", "jpeg", "http_request", "multipart", "request_target"):
         shutil.rmtree(os.path.join(CORPUS, kind), ignore_errors=True)
     png_seeds()
     jpeg_seeds()
     repeated_scan_seeds()
     http_seeds()
     multipart_seeds()
+    request_target_seeds()

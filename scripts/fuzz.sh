@@ -4,12 +4,13 @@
 #   FUZZ_RUNS=N (and FUZZ_SEED, default 1) instead bound each harness by N inputs from a fixed seed, so a run
 #   finds the same things on any machine (the seconds stay an upper bound).
 #   seconds   how long each harness runs (default 60)
-#   harness   jpeg, png, http_request, multipart (default: all four, one after the other)
+#   harness   jpeg, png, http_request, multipart, request_target (default: all five, one after the other)
 #
 # Harnesses (built with the Swift toolchain's clang and swiftc, -fsanitize=fuzzer,address, into .build-tools/fuzz):
 #   jpeg, png      fuzz/kernel_fuzzer.c over the C kernel (Sources/CImageKernel): ik_probe, ik_decode, ik_process
 #   http_request   fuzz/http_request_fuzzer.swift over the HTTP/1.1 request parser (Sources/ImageService/HTTP)
 #   multipart      fuzz/multipart_fuzzer.swift over the multipart/form-data parser (same folder)
+#   request_target fuzz/request_target_fuzzer.swift over the canonical request path (same folder)
 #
 # Each starts from the seed corpus in fuzz/corpus/<harness> (kept in git, written by fuzz/make_seeds.py) plus
 # what earlier runs found, in .build-tools/fuzz/corpus/<harness> (git-ignored; the seeds are never written to).
@@ -23,7 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 seconds="${1:-60}"
 shift || true
 harnesses=("$@")
-if ((${#harnesses[@]} == 0)); then harnesses=(jpeg png http_request multipart); fi
+if ((${#harnesses[@]} == 0)); then harnesses=(jpeg png http_request multipart request_target); fi
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || die "seconds must be a positive integer, not '$seconds'"
 
 readonly TOOLCHAIN_BIN="${SWIFT_TOOLCHAIN_BIN:-$(dirname "$(readlink -f "$(command -v swiftc)")")}"
@@ -47,14 +48,14 @@ build() {
             -DFUZZ_FORMAT="$format" -I "$KERNEL/include" "$KERNEL"/*.c "$REPO_ROOT/fuzz/kernel_fuzzer.c" \
             -ljpeg -lpng16 -lm -o "$OUT/$name"
         ;;
-    http_request | multipart)
+    http_request | multipart | request_target)
         # The parser's files depend only on the standard library, Glibc and Foundation, so they compile into the
         # harness directly, as one module with it (internal types stay reachable).
         "$TOOLCHAIN_BIN/swiftc" -O -g -sanitize=fuzzer,address -use-ld=lld -parse-as-library -module-name HTTPFuzz \
             -module-cache-path "$OUT/module-cache" \
             "$HTTP_SOURCES"/*.swift "$REPO_ROOT/fuzz/${name}_fuzzer.swift" -o "$OUT/$name"
         ;;
-    *) die "unknown harness '$name' (jpeg, png, http_request, multipart)" ;;
+    *) die "unknown harness '$name' (jpeg, png, http_request, multipart, request_target)" ;;
     esac
 }
 
@@ -62,7 +63,7 @@ build() {
 run() {
     local name="$1" log_file="$OUT/$1.log" max_len=65536 dictionary=()
     case "$name" in
-    http_request | multipart) max_len=4096 ;;
+    http_request | multipart | request_target) max_len=4096 ;;
     esac
     if [[ -f "$REPO_ROOT/fuzz/$name.dict" ]]; then dictionary=(-dict="$REPO_ROOT/fuzz/$name.dict"); fi
     mkdir -p "$OUT/corpus/$name"
