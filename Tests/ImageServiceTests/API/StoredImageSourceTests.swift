@@ -33,7 +33,7 @@ import Testing
     @Test func aPartOfADeletedImageIsAnError() async throws {
         let service = try TestService()
         defer { try? service.dropSchema() }
-        let database = PostgresPool(conninfo: try TestDatabase.url(), maxConnections: 1)
+        let database = PostgresPool(conninfo: service.databaseURL, maxConnections: 1)
         defer { database.shutdown() }
         let source = StoredImageSource(database: database, id: UUID(), kind: .original, count: 10)
         await #expect(throws: StoredImageSource.Gone.self) { _ = try await source.read(offset: 0, maxCount: 10) }
