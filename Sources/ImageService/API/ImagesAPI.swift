@@ -228,8 +228,8 @@ public struct ImagesAPI: Sendable {
 
     /// `?preview=`: nil when absent, else one of ``PreviewRenderer/sizes``.
     private static func previewSize(_ query: QueryParameters) throws -> Int? {
-        guard let size = try query.integer("preview", in: 1...4096) else { return nil }
-        guard PreviewRenderer.sizes.contains(size) else {
+        guard let text = query["preview"] else { return nil }
+        guard let size = Int(text), PreviewRenderer.sizes.contains(size) else {
             let sizes = PreviewRenderer.sizes.sorted().map(String.init).joined(separator: ", ")
             throw APIError.invalidParameter("preview", "preview must be one of \(sizes)")
         }

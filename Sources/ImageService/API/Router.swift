@@ -6,8 +6,9 @@ import Logging
 ///
 /// One decision, ``decide(_:bodyBound:)``, serves both moments: `admit` runs it as soon as the header section is in
 /// (on the event loop, before any body byte is read or reserved), and `respond` runs it again for the handler's
-/// captures. It refuses, in this order: a path no route has (404) or a method it lacks (405, with `Allow`), a route
-/// that needs the token without one (401), and a body on a route that takes none (413). `HEAD` is served by the
+/// captures. It refuses: a path no route has (404); a route that needs the token without one (401, also for a
+/// protected path asked with a method it lacks, and when `Authorization` is given twice); a method the path lacks
+/// (405, with `Allow`); and a body on a route that takes none (413). `HEAD` is served by the
 /// `GET` handler (the server sends the head only). CORS headers and preflight (`OPTIONS`) answers for allowed
 /// origins are added here too.
 public struct Router: HTTPResponder {
@@ -99,15 +100,20 @@ public struct Router: HTTPResponder {
             return .refuse(preflight(head, path), label: "preflight")
         }
         let method = head.method == .head ? HTTPMethod.get : head.method
+        // Two `Authorization` fields have no one meaning: neither counts.
+        let authorizations = head.headers.values(for: "Authorization")
+        let authorization = authorizations.count == 1 ? authorizations[0] : nil
         var allowed: [HTTPMethod] = []
+        var protectedPath = false
         for route in routes {
             guard let parameters = Self.match(route.segments, path) else { continue }
             guard route.method == method else {
                 // Two templates can match one path (`/healthz` and `/{file}`): name each method once.
                 if !allowed.contains(route.method) { allowed.append(route.method) }
+                protectedPath = protectedPath || !access.permits(route.access, authorization: authorization)
                 continue
             }
-            guard access.permits(route.access, authorization: head.headers["Authorization"]) else {
+            guard access.permits(route.access, authorization: authorization) else {
                 return .refuse(AccessPolicy.unauthorized.response(), label: "unauthorized")
             }
             guard route.takesBody || bodyBound == 0 else {
@@ -118,6 +124,8 @@ public struct Router: HTTPResponder {
             return .handle(route, parameters)
         }
         if !allowed.isEmpty {
+            // Without the token, a protected path does not even say which methods it has.
+            if protectedPath { return .refuse(AccessPolicy.unauthorized.response(), label: "unauthorized") }
             if allowed.contains(.get), !allowed.contains(.head) { allowed.append(.head) }
             return .refuse(APIError.methodNotAllowed(allowed: allowed).response(), label: "unmatched")
         }

@@ -117,14 +117,14 @@ final class EventLoop: @unchecked Sendable {
     }
 }
 
-/// Whole seconds of the monotonic clock: the unit of every server timeout.
+/// Whole seconds of the monotonic clock: the loop ticks when it changes.
 func monotonicSeconds() -> Int64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Int64(now.tv_sec)
 }
 
-/// Milliseconds of the monotonic clock, for rates measured over windows (``TransferRate``).
+/// Milliseconds of the monotonic clock: the unit of every connection deadline and of ``TransferRate``.
 func monotonicMilliseconds() -> Int64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)

@@ -18,11 +18,11 @@ import Glibc
 ///   deadline, idle connections close.
 final class HTTPConnection {
     private enum Phase {
-        /// Between requests, since the given second.
+        /// Between requests, since the given millisecond of the monotonic clock (as every time below).
         case idle(since: Int64)
         /// Part of a header section has arrived; it must be complete by the deadline.
         case readingHead(deadline: Int64)
-        /// Admitted; waiting, since the given second, for the body budget to cover the body's bound.
+        /// Admitted; waiting, since the given time, for the body budget to cover the body's bound.
         case awaitingBodyBudget(since: Int64, expectsContinue: Bool)
         /// The head is in and admitted; the body must keep its rate.
         case readingBody
@@ -33,7 +33,7 @@ final class HTTPConnection {
         /// The connection will close once the output is written.
         case closing
         /// The answer is out and the write side shut; what the client still sends is read and dropped until the
-        /// given second, so that a reset cannot destroy the answer before the client has read it.
+        /// given time, so that a reset cannot destroy the answer before the client has read it.
         case lingering(until: Int64)
     }
 
@@ -62,7 +62,7 @@ final class HTTPConnection {
     /// the next turn).
     private static let readsPerEvent = 16
     /// How long a refused connection keeps reading and dropping what its client still sends.
-    private static let lingerSeconds: Int64 = 2
+    private static let lingerMilliseconds: Int64 = 2000
 
     let id: Int
     private let socket: Socket
@@ -91,15 +91,21 @@ final class HTTPConnection {
         self.socket = socket
         self.server = server
         self.parser = HTTPRequestParser(limits: limits)
-        self.phase = .idle(since: now)
+        // The first request must arrive as a head does, by the header deadline: a socket opened and left silent
+        // would otherwise hold a connection slot for the whole idle timeout.
+        self.phase = .readingHead(deadline: now + server.configuration.headerTimeout * 1000)
     }
 
     var descriptor: Int32 { socket.descriptor }
 
-    /// Whether closing this connection now would cut no request short (used when draining).
+    /// Whether closing this connection now would cut no request short (used when draining, and to make room at
+    /// the connection limit): between requests, or new and silent, with nothing left to write.
     var isIdle: Bool {
-        if case .idle = phase { return outbound.isEmpty }
-        return false
+        switch phase {
+        case .idle: outbound.isEmpty
+        case .readingHead: parser.isIdle && outbound.isEmpty
+        default: false
+        }
     }
 
     func start() throws(SystemError) {
@@ -168,23 +174,37 @@ final class HTTPConnection {
     private var isReading: Bool {
         guard !inputClosed else { return false }
         switch phase {
-        case .idle: return outboundBytes <= Self.highWaterBytes
-        case .readingHead, .readingBody, .lingering: return true
+        case .idle, .readingHead: return mayStartRequest
+        case .readingBody, .lingering: return true
         case .awaitingBodyBudget, .awaitingResponse, .streaming, .closing: return false
         }
+    }
+
+    /// Whether a new request may start: this connection's output is below the high-water mark, and all connections'
+    /// output together below the server's budget.
+    private var mayStartRequest: Bool {
+        outboundBytes <= Self.highWaterBytes && !server.isOutputBudgetSpent
     }
 
     /// Whether the parser may be asked for the next event.
     private var isParsing: Bool {
         switch phase {
-        case .idle: outboundBytes <= Self.highWaterBytes
-        case .readingHead, .readingBody: true
+        case .idle, .readingHead: mayStartRequest
+        case .readingBody: true
         default: false
         }
     }
 
     /// Pulls events from the parser until it needs more bytes or a request goes to the responder.
     private func processInput() {
+        defer {
+            if !isClosed, !isParsing, server.isOutputBudgetSpent {
+                switch phase {
+                case .idle, .readingHead: server.waitForOutputBudget(id)
+                default: break
+                }
+            }
+        }
         while !isClosed, isParsing {
             let event: HTTPParserEvent
             do {
@@ -198,7 +218,7 @@ final class HTTPConnection {
                 // Not `bufferedByteCount > 0`: complete lines are consumed, so a client dripping whole header
                 // lines would leave nothing buffered and never start the header deadline (slowloris).
                 if case .idle = phase, !parser.isIdle {
-                    phase = .readingHead(deadline: monotonicSeconds() + server.configuration.headerTimeout)
+                    phase = .readingHead(deadline: monotonicMilliseconds() + server.configuration.headerTimeout * 1000)
                 }
                 return
             case .head(let head):
@@ -226,7 +246,7 @@ final class HTTPConnection {
         if bound == 0 || server.acquireBodyBudget(bound, for: id) {
             beginBody(bound: bound, expectsContinue: head.expectsContinue)
         } else {
-            phase = .awaitingBodyBudget(since: monotonicSeconds(), expectsContinue: head.expectsContinue)
+            phase = .awaitingBodyBudget(since: monotonicMilliseconds(), expectsContinue: head.expectsContinue)
             updateWatchedEvents()
         }
     }
@@ -317,7 +337,7 @@ final class HTTPConnection {
             phase = .streaming(BodyStream(source: source, offset: 0, fetching: false, keepAlive: keepAlive))
         } else {
             if request.method != .head, !response.body.isEmpty { enqueue(response.body) }
-            phase = keepAlive ? .idle(since: monotonicSeconds()) : .closing
+            phase = keepAlive ? .idle(since: monotonicMilliseconds()) : .closing
         }
         flush()
     }
@@ -333,12 +353,21 @@ final class HTTPConnection {
             pendingTask = server.fetch(
                 from: stream.source, offset: stream.offset,
                 count: min(Self.streamPartBytes, stream.source.count - stream.offset), for: id)
-        case .idle:
+        case .idle, .readingHead:
             processInput()
         default:
             break
         }
         updateWatchedEvents()
+    }
+
+    /// All connections' output fell below the server's budget again (loop thread). A head that was waiting gets
+    /// its full header time again: the wait was the server's, not the client's.
+    func outputBudgetFreed() {
+        if case .readingHead = phase {
+            phase = .readingHead(deadline: monotonicMilliseconds() + server.configuration.headerTimeout * 1000)
+        }
+        resume()
     }
 
     /// A part of the streamed body arrived, or its source failed (nil): the head promised the whole length, so a
@@ -355,7 +384,7 @@ final class HTTPConnection {
         stream.offset += part.count
         stream.fetching = false
         if stream.offset == stream.source.count {
-            phase = stream.keepAlive && !inputClosed ? .idle(since: monotonicSeconds()) : .closing
+            phase = stream.keepAlive && !inputClosed ? .idle(since: monotonicMilliseconds()) : .closing
         } else {
             phase = .streaming(stream)
         }
@@ -380,6 +409,7 @@ final class HTTPConnection {
         }
         outbound.append(bytes)
         outboundBytes += bytes.count
+        server.outputQueued(bytes.count)
     }
 
     private func flush() {
@@ -401,6 +431,7 @@ final class HTTPConnection {
                 writeRate?.record(written)
                 outboundOffset += written
                 outboundBytes -= written
+                server.outputReleased(written)
                 if outboundOffset == outbound[0].count {
                     outbound.removeFirst()
                     outboundOffset = 0
@@ -414,7 +445,7 @@ final class HTTPConnection {
                 close()
             } else {
                 socket.shutdownWrite()
-                phase = .lingering(until: monotonicSeconds() + Self.lingerSeconds)
+                phase = .lingering(until: monotonicMilliseconds() + Self.lingerMilliseconds)
             }
         }
         updateWatchedEvents()
@@ -436,26 +467,26 @@ final class HTTPConnection {
 
     // MARK: Timeouts and closing
 
-    /// Closes the connection if it has overstayed the phase it is in (called about once a second).
+    /// Closes the connection if it has overstayed the phase it is in (called about once a second, with the
+    /// monotonic clock in milliseconds: whole seconds would make a 1 s deadline anything from 0 to 1 s).
     func checkTimeouts(now: Int64) {
         let configuration = server.configuration
-        let milliseconds = monotonicMilliseconds()
-        if writeRate?.isTooSlow(now: milliseconds) == true {
+        if writeRate?.isTooSlow(now: now) == true {
             close()
             return
         }
         switch phase {
-        case .idle(let since) where outbound.isEmpty && now - since >= configuration.idleTimeout:
+        case .idle(let since) where outbound.isEmpty && now - since >= configuration.idleTimeout * 1000:
             close()
         case .readingHead(let deadline) where now >= deadline:
             failRequest(.init(status: .requestTimeout, code: "request_timeout", message: "the request head took too long"))
-        case .awaitingBodyBudget(let since, _) where now - since >= configuration.transferWindow:
+        case .awaitingBodyBudget(let since, _) where now - since >= configuration.transferWindow * 1000:
             server.cancelBodyBudgetWait(for: id)
             failRequest(
                 .init(
                     status: .serviceUnavailable, code: "server_busy",
                     message: "too many request bodies are being received; try again shortly"))
-        case .readingBody where readRate?.isTooSlow(now: milliseconds) == true:
+        case .readingBody where readRate?.isTooSlow(now: now) == true:
             failRequest(.init(status: .requestTimeout, code: "request_timeout", message: "the request body is too slow"))
         case .lingering(let until) where now >= until:
             close()
@@ -472,6 +503,10 @@ final class HTTPConnection {
         pendingTask = nil
         if case .awaitingBodyBudget = phase { server.cancelBodyBudgetWait(for: id) }
         releaseHeldBodyBytes()
+        let dropped = outboundBytes
+        outbound = []
+        outboundBytes = 0
+        server.outputReleased(dropped)
         server.loop.deregister(socket.descriptor)
         socket.close()
         server.connectionClosed(id)

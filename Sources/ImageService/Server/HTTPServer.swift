@@ -22,6 +22,10 @@ public final class HTTPServer: @unchecked Sendable {
     private var nextConnectionID = 0
     private var dateCache = HTTPDate.Cache()
     private var bodyBudget: BodyBudget
+    /// Response bytes queued on every connection together, and the connections waiting for that to fall below
+    /// `configuration.outputBudgetBytes` before they start another request.
+    private var queuedOutputBytes = 0
+    private var waitingForOutputBudget: [Int] = []
     private var drainCompletion: (@Sendable () -> Void)?
     /// Shared by every read on the loop: one connection reads at a time.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
@@ -96,14 +100,14 @@ public final class HTTPServer: @unchecked Sendable {
                 return
             }
             guard let socket else { return }
-            if connections.count >= configuration.maxConnections {
+            if connections.count >= configuration.maxConnections, !closeAnIdleConnection() {
                 refuse(socket)
                 continue
             }
             nextConnectionID += 1
             let connection = HTTPConnection(
                 id: nextConnectionID, socket: socket, server: self, limits: configuration.limits,
-                now: monotonicSeconds())
+                now: monotonicMilliseconds())
             do {
                 try connection.start()
                 connections[connection.id] = connection
@@ -111,6 +115,15 @@ public final class HTTPServer: @unchecked Sendable {
                 connection.close()
             }
         }
+    }
+
+    /// At the connection limit, a keep-alive connection with nothing in progress gives its place to a new client
+    /// (as nginx reuses idle keep-alive connections): held-open idle sockets cannot lock everyone out. False when
+    /// every connection is busy.
+    private func closeAnIdleConnection() -> Bool {
+        guard let idle = connections.values.first(where: \.isIdle) else { return false }
+        idle.close()
+        return true
     }
 
     /// Answers 503 to a connection over the limit, as far as the socket takes it without blocking, and closes.
@@ -147,6 +160,28 @@ public final class HTTPServer: @unchecked Sendable {
             }
             loop.execute { [self] in connections[connectionID]?.receivePart(part) }
         }
+    }
+
+    // MARK: Output budget (loop thread)
+
+    /// Whether the output waiting on all connections has reached its budget: no connection starts a request now.
+    var isOutputBudgetSpent: Bool { queuedOutputBytes >= configuration.outputBudgetBytes }
+
+    func outputQueued(_ bytes: Int) {
+        queuedOutputBytes += bytes
+    }
+
+    /// Output written or dropped; wakes the connections that waited for the budget once it is below it again.
+    func outputReleased(_ bytes: Int) {
+        queuedOutputBytes -= bytes
+        guard !isOutputBudgetSpent, !waitingForOutputBudget.isEmpty else { return }
+        let waiting = waitingForOutputBudget
+        waitingForOutputBudget = []
+        for connectionID in waiting { connections[connectionID]?.outputBudgetFreed() }
+    }
+
+    func waitForOutputBudget(_ connectionID: Int) {
+        if !waitingForOutputBudget.contains(connectionID) { waitingForOutputBudget.append(connectionID) }
     }
 
     // MARK: Body budget (loop thread)
@@ -201,7 +236,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func tick() {
-        let now = monotonicSeconds()
+        let now = monotonicMilliseconds()
         for connection in Array(connections.values) { connection.checkTimeouts(now: now) }
     }
 

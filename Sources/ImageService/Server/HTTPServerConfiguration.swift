@@ -10,9 +10,14 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int
     /// Request-body bytes all connections together may hold at once (``BodyBudget``); at least the body limit.
     public var bodyBudgetBytes: Int
-    /// A keep-alive connection with no request in progress is closed after this many seconds.
+    /// Response bytes all connections together may have waiting for their clients before no connection starts a
+    /// further request (each answer already begun is still sent in full: streamed ones a part at a time).
+    public var outputBudgetBytes: Int
+    /// A keep-alive connection with no request in progress is closed after this many seconds (sooner when the
+    /// connection limit is reached and a new client needs its place).
     public var idleTimeout: Int64
-    /// The whole header section must arrive within this many seconds of its first byte (slowloris).
+    /// The whole header section must arrive within this many seconds of its first byte (slowloris), and a new
+    /// connection's first request within this many seconds of the connection (idle sockets that hold slots).
     public var headerTimeout: Int64
     /// A body being read, or a response being written, must move at least `minimumTransferRate` bytes per second
     /// averaged over each window of this many seconds (``TransferRate``); so must a request waiting for the body
@@ -23,10 +28,12 @@ public struct HTTPServerConfiguration: Sendable {
 
     /// Default for `bodyBudgetBytes`: five bodies at the default limit.
     public static let defaultBodyBudgetBytes = 256 * 1024 * 1024
+    /// Default for `outputBudgetBytes`.
+    public static let defaultOutputBudgetBytes = 64 * 1024 * 1024
 
     public init(
         host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 4096,
-        bodyBudgetBytes: Int = defaultBodyBudgetBytes, idleTimeout: Int64 = 60, headerTimeout: Int64 = 10,
+        bodyBudgetBytes: Int = defaultBodyBudgetBytes, outputBudgetBytes: Int = defaultOutputBudgetBytes, idleTimeout: Int64 = 60, headerTimeout: Int64 = 10,
         transferWindow: Int64 = 30, minimumTransferRate: Int = 1024
     ) {
         self.host = host
@@ -34,6 +41,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.limits = limits
         self.maxConnections = maxConnections
         self.bodyBudgetBytes = bodyBudgetBytes
+        self.outputBudgetBytes = outputBudgetBytes
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
         self.transferWindow = transferWindow

@@ -128,6 +128,27 @@ import Testing
         }
     }
 
+    /// Found by an outside attack on the running service: a protected path answered 405 with its methods to a
+    /// client without the token, and of two `Authorization` fields the first decided.
+    @Test func aProtectedPathSaysNothingWithoutTheTokenAndTwoAuthorizationsCountAsNone() async throws {
+        let service = try TestService { $0.access = AccessPolicy(tokens: [Self.token]) }
+        defer { try? service.dropSchema() }
+        try await blocking {
+            let client = try service.client()
+            let put = try client.request("PUT", "/api/images")
+            #expect(put.status == 401)
+            #expect(put.header("Allow") == nil)
+            let valid = ("Authorization", "Bearer \(Self.token)")
+            let twice = try client.request("GET", "/api/images", headers: [valid, ("Authorization", "Bearer x")])
+            #expect(twice.status == 401)
+            #expect(try client.request("GET", "/api/images", headers: [valid]).status == 200)
+            #expect(try client.request("PUT", "/api/images", headers: [valid]).status == 405)
+            let repeated = try client.request("GET", "/api/images?limit=1&limit=2", headers: [valid])
+            #expect(repeated.status == 400)
+            #expect((try repeated.json()["error"] as? [String: String])?["message"]?.contains("more than once") == true)
+        }
+    }
+
     /// A refused upload is answered from its head: no `100 Continue`, nothing of its body read or reserved, the
     /// connection closed.
     @Test func refusesAnUnauthenticatedUploadBeforeItsBody() async throws {

@@ -21,7 +21,7 @@ import Testing
         }
     }
 
-    /// `/big` answers 4 MiB at once, `/stream` 64 MiB from `source`, `/slow` after two seconds; `/upload` takes a
+    /// `/big` answers 4 MiB at once, `/huge` 32 MiB, `/stream` 64 MiB from `source`, `/slow` after two seconds; `/upload` takes a
     /// body. Counts how many requests reached it.
     final class Responder: HTTPResponder {
         let calls = Atomic(0)
@@ -32,6 +32,8 @@ import Testing
             switch request.head.path {
             case "/big":
                 return HTTPResponse(status: .ok, body: [UInt8](repeating: 1, count: 4 * 1024 * 1024))
+            case "/huge":
+                return HTTPResponse(status: .ok, body: [UInt8](repeating: 2, count: 32 * 1024 * 1024))
             case "/stream":
                 return HTTPResponse(status: .ok, bodySource: source)
             case "/slow":
@@ -162,6 +164,55 @@ import Testing
             #expect(try third.readResponse().status == 100)
             try third.send([UInt8](repeating: 0, count: 65536))
             #expect(try third.readResponse().text == "65536")
+        }
+    }
+
+    /// Output waiting on all connections together is bounded: once it reaches the budget, no connection starts a
+    /// request until clients read. (1500 connections pipelining unread requests once held 150 MB.)
+    @Test func startsNoRequestAnywhereWhileAllOutputTogetherIsOverBudget() async throws {
+        try await blocking {
+            let server = try RunningServer { $0.outputBudgetBytes = 1024 * 1024 }
+            let hoarder = try TestHTTPClient(port: server.port, receiveBufferBytes: 4096)
+            // Far more than socket buffers take, so most of it waits in the server.
+            try hoarder.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n")
+            let calls = { server.responder.calls.load(ordering: .relaxed) }
+            for _ in 0..<100 where calls() == 0 { Thread.sleep(forTimeInterval: 0.1) }
+            Thread.sleep(forTimeInterval: 0.3)
+            let other = try server.client()
+            try other.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(other.receivesNothing(for: 1))
+            #expect(calls() == 1)
+            // The hoarder reads: the output drains below the budget, and the other request starts.
+            #expect(try hoarder.readResponse().body.count == 32 * 1024 * 1024)
+            #expect(try other.readResponse().text == "0")
+        }
+    }
+
+    /// Sockets opened and left silent once held their slots for the whole idle timeout (60 s): 4096 of them locked
+    /// everyone out. Now the first request is due by the header deadline, and at the limit an idle connection makes
+    /// room for a new client.
+    @Test func closesASilentNewConnectionByTheHeaderDeadline() async throws {
+        try await blocking {
+            let server = try RunningServer { $0.headerTimeout = 1 }
+            let silent = try server.client(timeoutSeconds: 10)
+            let response = try silent.readResponse()
+            #expect(response.status == 408)
+            #expect(silent.isClosedByServer())
+        }
+    }
+
+    @Test func anIdleConnectionMakesRoomAtTheConnectionLimit() async throws {
+        try await blocking {
+            let server = try RunningServer { $0.maxConnections = 4 }
+            var idle: [TestHTTPClient] = []
+            for _ in 0..<4 {
+                let client = try server.client()
+                #expect(try client.request("GET", "/x").status == 200)
+                idle.append(client)
+            }
+            let newcomer = try server.client()
+            #expect(try newcomer.request("GET", "/x").status == 200)
+            #expect(idle.filter { $0.isClosedByServer(within: 0.5) }.count == 1)
         }
     }
 

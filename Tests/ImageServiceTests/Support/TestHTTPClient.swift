@@ -158,6 +158,15 @@ final class TestHTTPClient {
         return recv(descriptor, &byte, 1, 0) == 0
     }
 
+    /// True when the server closes the connection within `seconds`; false if it stays open (without waiting out
+    /// the read timeout).
+    func isClosedByServer(within seconds: Double) -> Bool {
+        guard buffer.isEmpty else { return false }
+        var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, Int32(seconds * 1000)) == 1 else { return false }
+        return isClosedByServer()
+    }
+
     private func readUntil(_ delimiter: [UInt8]) throws -> Int {
         var searchFrom = 0
         while true {
