@@ -50,6 +50,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        /// `kernel-peak`: one ik_process call with every allocation counted, its peak beside ik_estimate_peak's
+        /// bound (the memory tests and bench/peak.sh run it).
+        .executableTarget(
+            name: "kernel-peak",
+            dependencies: ["CImageKernel"]
+        ),
         .testTarget(
             name: "ImageServiceTests",
             dependencies: ["ImageService", "CImageKernel"],

@@ -46,6 +46,55 @@ static J_COLOR_SPACE output_color_space(J_COLOR_SPACE input, int gray) {
     }
 }
 
+/// What to decode into, once the header is read: the colour space, the DCT scale, the upsampling.
+static void configure(j_decompress_ptr cinfo, const ik__jpeg_request *request) {
+    cinfo->out_color_space = output_color_space(cinfo->jpeg_color_space, request->gray);
+    cinfo->scale_num = (unsigned int)request->scale_eighths;
+    cinfo->scale_denom = 8;
+    if (request->scale_eighths < 8) {
+        // The image will be resampled down further: chroma that is still subsampled at this scale (4:2:2 at
+        // 4/8) may be replicated rather than interpolated, which lets libjpeg-turbo upsample and convert to RGB
+        // in one SIMD pass (merged upsampling); the resampling that follows averages the difference away.
+        cinfo->do_fancy_upsampling = FALSE;
+    }
+}
+
+/// The channels of the image read_jpeg fills (CMYK becomes RGB).
+static uint32_t output_channels(j_decompress_ptr cinfo) {
+    return cinfo->out_color_space == JCS_CMYK ? 3 : (uint32_t)cinfo->output_components;
+}
+
+/// What libjpeg and read_jpeg allocate to decode to pixels, besides the image, once the output dimensions are
+/// known (jpeg_calc_output_dimensions): the fixed state; a progressive JPEG's coefficient arrays; for every
+/// component the main buffer of jdmainct.c, (M + 2) row groups of v * DCT_scaled_size / M rows (M the smallest
+/// DCT_scaled_size; the 2 are the context rows of fancy upsampling) of width_in_blocks * DCT_scaled_size
+/// samples, with three row pointers a row (the buffer and jdmainct.c's two pointer lists), and the upsampler's
+/// colour buffer, max_v rows of the output width rounded up to max_h (jdsample.c); a spare row of merged
+/// upsampling (jdmerge.c) and our CMYK row, 4 bytes a pixel each.
+static uint64_t decompressor_bytes(j_decompress_ptr cinfo) {
+    uint64_t bytes = IK__JPEG_STATE_BYTES;
+    if (cinfo->progressive_mode) {
+        bytes = ik__sat_add(bytes, ik__jpeg_coefficient_bytes(cinfo));
+    }
+    uint64_t smallest = cinfo->min_DCT_scaled_size > 0 ? (uint64_t)cinfo->min_DCT_scaled_size : 1;
+    uint64_t max_h = (uint64_t)cinfo->max_h_samp_factor;
+    uint64_t max_v = (uint64_t)cinfo->max_v_samp_factor;
+    uint64_t upsampled_row = (cinfo->output_width + max_h - 1) / max_h * max_h;
+    for (int ci = 0; ci < cinfo->num_components; ci++) {
+        const jpeg_component_info *component = &cinfo->comp_info[ci];
+        uint64_t scaled = (uint64_t)component->DCT_scaled_size;
+        uint64_t row = ik__sat_mul(component->width_in_blocks, scaled);
+        uint64_t group = (uint64_t)component->v_samp_factor * scaled / smallest;
+        uint64_t rows = ik__sat_mul(group < 1 ? 1 : group, smallest + 2);
+        bytes = ik__sat_add(bytes, ik__sat_mul(row, rows));
+        bytes = ik__sat_add(bytes, ik__sat_mul(rows, 3 * sizeof(JSAMPROW)));
+        bytes = ik__sat_add(bytes, ik__sat_add(ik__sat_mul(upsampled_row, max_v), max_v * sizeof(JSAMPROW)));
+        bytes = ik__sat_add(bytes, 3 * IK__ALLOCATION_SLACK);
+    }
+    uint64_t pixel_row = ik__sat_mul(cinfo->output_width, 4);
+    return ik__sat_add(bytes, 2 * ik__sat_add(pixel_row, IK__ALLOCATION_SLACK));
+}
+
 static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const unsigned char *data, size_t size,
                            const ik__jpeg_request *request, char *message, size_t capacity) {
     cinfo->err = ik__jpeg_error_init(&state->error);
@@ -61,19 +110,11 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
     if (status != IK_OK) {
         return status;
     }
-    cinfo->out_color_space = output_color_space(cinfo->jpeg_color_space, request->gray);
-    cinfo->scale_num = (unsigned int)request->scale_eighths;
-    cinfo->scale_denom = 8;
-    if (request->scale_eighths < 8) {
-        // The image will be resampled down further: chroma that is still subsampled at this scale (4:2:2 at
-        // 4/8) may be replicated rather than interpolated, which lets libjpeg-turbo upsample and convert to RGB
-        // in one SIMD pass (merged upsampling); the resampling that follows averages the difference away.
-        cinfo->do_fancy_upsampling = FALSE;
-    }
+    configure(cinfo, request);
     jpeg_start_decompress(cinfo);
 
     int cmyk = cinfo->out_color_space == JCS_CMYK;
-    uint32_t channels = cmyk ? 3 : (uint32_t)cinfo->output_components;
+    uint32_t channels = output_channels(cinfo);
     status = ik__image_alloc(&state->image, cinfo->output_width, cinfo->output_height, channels, message, capacity);
     if (status != IK_OK) {
         return status;
@@ -125,4 +166,45 @@ ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg
     }
     *image = state.image;
     return IK_OK;
+}
+
+typedef struct estimate_state {
+    ik__jpeg_error error;
+    ik__jpeg_luma_source source;
+} estimate_state;
+
+static ik_status read_estimate(j_decompress_ptr cinfo, estimate_state *state, const unsigned char *data,
+                               size_t size, const ik__jpeg_request *request, ik__decode_estimate *estimate,
+                               char *message, size_t capacity) {
+    cinfo->err = ik__jpeg_error_init(&state->error);
+    if (setjmp(state->error.jump)) {
+        return ik__jpeg_error_status(&state->error, message, capacity);
+    }
+    jpeg_create_decompress(cinfo);
+    ik__jpeg_read_header(cinfo, &state->source, data, size, request->gray);
+    ik_status status = ik__check_dimensions(cinfo->image_width, cinfo->image_height, request->max_pixels, message,
+                                            capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    configure(cinfo, request);
+    jpeg_calc_output_dimensions(cinfo);
+    estimate->width = cinfo->output_width;
+    estimate->height = cinfo->output_height;
+    estimate->channels = output_channels(cinfo);
+    estimate->peak_bytes = ik__sat_add(decompressor_bytes(cinfo),
+                                       ik__image_bytes(estimate->width, estimate->height, estimate->channels));
+    return IK_OK;
+}
+
+ik_status ik__jpeg_decode_estimate(const unsigned char *data, size_t size, const ik__jpeg_request *request,
+                                   ik__decode_estimate *estimate, char *message, size_t capacity) {
+    struct jpeg_decompress_struct cinfo;
+    estimate_state state;
+    memset(&cinfo, 0, sizeof(cinfo));
+    memset(&state, 0, sizeof(state));
+    memset(estimate, 0, sizeof(*estimate));
+    ik_status status = read_estimate(&cinfo, &state, data, size, request, estimate, message, capacity);
+    jpeg_destroy_decompress(&cinfo);
+    return status;
 }

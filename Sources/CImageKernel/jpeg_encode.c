@@ -43,15 +43,49 @@ static ik_status write_jpeg(j_compress_ptr cinfo, encode_state *state, const ik_
     return IK_OK;
 }
 
-ik_status ik__jpeg_encode(const ik_image *image, int quality, ik__buffer *output, char *message, size_t capacity) {
-    if (image->channels != 1 && image->channels != 3) {
-        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "JPEG needs 1 or 3 channels, not %u",
-                        image->channels);
+/// Whether the encoder takes an image of this shape.
+static ik_status check_shape(uint32_t width, uint32_t height, uint32_t channels, char *message, size_t capacity) {
+    if (channels != 1 && channels != 3) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "JPEG needs 1 or 3 channels, not %u", channels);
     }
-    if (image->width > IK_JPEG_MAX_DIMENSION || image->height > IK_JPEG_MAX_DIMENSION) {
+    if (width > IK_JPEG_MAX_DIMENSION || height > IK_JPEG_MAX_DIMENSION) {
         return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity,
-                        "image of %u x %u pixels is too large for JPEG (at most %u per side)", image->width,
-                        image->height, IK_JPEG_MAX_DIMENSION);
+                        "image of %u x %u pixels is too large for JPEG (at most %u per side)", width, height,
+                        IK_JPEG_MAX_DIMENSION);
+    }
+    return IK_OK;
+}
+
+ik_status ik__jpeg_encode_estimate(uint32_t width, uint32_t height, uint32_t channels, ik__encode_estimate *estimate,
+                                   char *message, size_t capacity) {
+    ik_status status = check_shape(width, height, channels, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    // An MCU is 8 x 8 for gray and 16 x 16 for 4:2:0 (max_h = max_v = 2).
+    uint64_t mcu = channels == 1 ? 8 : 16;
+    uint64_t padded_width = ((uint64_t)width + mcu - 1) / mcu * mcu;
+    uint64_t padded_height = ((uint64_t)height + mcu - 1) / mcu * mcu;
+    // The compressor's rows: for each component the colour-converted row group of jcprepct.c (max_v * 8 rows of
+    // the width padded to the MCU) and the downsampled one of jcmainct.c (v * 8 rows): at most 2 * 16 rows of
+    // the padded width, with their row pointers.
+    uint64_t rows = 2 * 16;
+    uint64_t strips = ik__sat_mul(channels, ik__sat_mul(padded_width + mcu, rows) + rows * sizeof(JSAMPROW));
+    strips = ik__sat_add(strips, 2 * channels * IK__ALLOCATION_SLACK);
+    // The largest JPEG of this size: the worst case libjpeg-turbo's tjBufSize() allows for, 2 bytes a sample of
+    // every component (coefficients are 16 bits: noise at quality 100 can grow beyond the raw pixels), padded to
+    // the MCU, plus 2048 for the headers: 2 bytes a pixel for gray, 3 for 4:2:0.
+    uint64_t per_pixel = channels == 1 ? 2 : 3;
+    estimate->output_bytes = ik__sat_add(ik__sat_mul(ik__sat_mul(padded_width, padded_height), per_pixel), 2048);
+    estimate->peak_bytes = ik__sat_add(ik__sat_add(IK__JPEG_STATE_BYTES, strips),
+                                       ik__buffer_peak_bytes(IK__JPEG_OUTPUT_CHUNK, estimate->output_bytes));
+    return IK_OK;
+}
+
+ik_status ik__jpeg_encode(const ik_image *image, int quality, ik__buffer *output, char *message, size_t capacity) {
+    ik_status checked = check_shape(image->width, image->height, image->channels, message, capacity);
+    if (checked != IK_OK) {
+        return checked;
     }
     struct jpeg_compress_struct cinfo;
     encode_state state;

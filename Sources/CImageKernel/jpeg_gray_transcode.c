@@ -150,3 +150,49 @@ ik_status ik__jpeg_gray_transcode(const unsigned char *data, size_t size, int qu
     result->size = output.size;
     return IK_OK;
 }
+
+typedef struct estimate_state {
+    ik__jpeg_error error;
+    ik__jpeg_luma_source source;
+} estimate_state;
+
+static ik_status read_estimate(j_decompress_ptr source, estimate_state *state, const unsigned char *data,
+                               size_t size, uint64_t max_pixels, int *applies, ik__encode_estimate *estimate,
+                               char *message, size_t capacity) {
+    source->err = ik__jpeg_error_init(&state->error);
+    if (setjmp(state->error.jump)) {
+        return ik__jpeg_error_status(&state->error, message, capacity);
+    }
+    jpeg_create_decompress(source);
+    ik__jpeg_read_header(source, &state->source, data, size, 1);
+    ik_status status =
+        ik__check_dimensions(source->image_width, source->image_height, max_pixels, message, capacity);
+    *applies = status == IK_OK && has_full_resolution_luma(source);
+    if (!*applies) {
+        return status;
+    }
+    // jpeg_read_coefficients keeps every component's coefficients (the colour's too, though its scans may be left
+    // out), the compressor writes them from there; both objects' state; and the output at its largest: a gray
+    // JPEG of the same size, as the pixel encoder bounds it.
+    ik__encode_estimate gray;
+    status = ik__jpeg_encode_estimate(source->image_width, source->image_height, 1, &gray, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    estimate->output_bytes = gray.output_bytes;
+    estimate->peak_bytes = ik__sat_add(ik__sat_add(ik__jpeg_coefficient_bytes(source), 2 * IK__JPEG_STATE_BYTES),
+                                       ik__buffer_peak_bytes(IK__JPEG_OUTPUT_CHUNK, gray.output_bytes));
+    return IK_OK;
+}
+
+ik_status ik__jpeg_gray_transcode_estimate(const unsigned char *data, size_t size, uint64_t max_pixels, int *applies,
+                                           ik__encode_estimate *estimate, char *message, size_t capacity) {
+    struct jpeg_decompress_struct source;
+    estimate_state state;
+    memset(&source, 0, sizeof(source));
+    memset(&state, 0, sizeof(state));
+    *applies = 0;
+    ik_status status = read_estimate(&source, &state, data, size, max_pixels, applies, estimate, message, capacity);
+    jpeg_destroy_decompress(&source);
+    return status;
+}

@@ -32,6 +32,22 @@ ik_status ik__fail_with_codec_message(ik_status status, char *message, size_t ca
 /// a * b into *result; returns 0 on overflow.
 static inline int ik__mul_size(size_t a, size_t b, size_t *result) { return !__builtin_mul_overflow(a, b, result); }
 
+/// a + b and a * b, saturating at UINT64_MAX: the arithmetic of the memory estimates (a saturated estimate is
+/// still an upper bound, and one no budget admits).
+static inline uint64_t ik__sat_add(uint64_t a, uint64_t b) {
+    uint64_t result = 0;
+    return __builtin_add_overflow(a, b, &result) ? UINT64_MAX : result;
+}
+static inline uint64_t ik__sat_mul(uint64_t a, uint64_t b) {
+    uint64_t result = 0;
+    return __builtin_mul_overflow(a, b, &result) ? UINT64_MAX : result;
+}
+static inline uint64_t ik__max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/// What the allocator may add to each buffer the estimates count: glibc's chunk header and alignment, and the
+/// page rounding of the buffers it maps (everything from 128 KiB up).
+#define IK__ALLOCATION_SLACK 4096u
+
 /// x / 255 rounded to nearest, exact for 0 <= x <= 255 * 255 + 127.
 static inline uint32_t ik__div255(uint32_t x) { return (x + 128 + ((x + 128) >> 8)) >> 8; }
 
@@ -47,6 +63,9 @@ ik_status ik__check_dimensions(uint64_t width, uint64_t height, uint64_t max_pix
 ik_status ik__image_alloc(ik_image *image, uint32_t width, uint32_t height, uint32_t channels, char *message,
                           size_t capacity);
 
+/// The bytes ik__image_alloc takes for width x height x channels, with the allocator's slack (saturating).
+uint64_t ik__image_bytes(uint64_t width, uint64_t height, uint64_t channels);
+
 /* ---- growable output buffer (output_buffer.c) ---- */
 
 /// A byte buffer the encoders append to. Grows by doubling with overflow checks; free with ik__buffer_free.
@@ -61,6 +80,9 @@ int ik__buffer_reserve(ik__buffer *buffer, size_t additional);
 /// Appends `length` bytes; returns 0 when that cannot be allocated.
 int ik__buffer_append(ik__buffer *buffer, const unsigned char *bytes, size_t length);
 void ik__buffer_free(ik__buffer *buffer);
+/// The most bytes a buffer holds while it grows from a first reserve of `first_reserve` bytes to hold at most
+/// `most_bytes`: its final capacity, plus the old block during the last realloc (which may copy).
+uint64_t ik__buffer_peak_bytes(uint64_t first_reserve, uint64_t most_bytes);
 
 /* ---- the JPEG work budget (probe.c walks the scan headers, jpeg_error.c watches libjpeg) ---- */
 
@@ -114,6 +136,22 @@ size_t ik__jpeg_entropy_end(const unsigned char *data, size_t size, size_t start
 
 /* ---- codecs ---- */
 
+/// What a decoder will produce and the most it holds at once to produce it (the pixels included), worked out
+/// from the header alone: the `*_estimate` functions beside each codec.
+typedef struct ik__decode_estimate {
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;
+    uint64_t peak_bytes;
+} ik__decode_estimate;
+
+/// What an encoder holds besides the pixels it is given: its own state and rows, and the output buffer at its
+/// largest; `output_bytes` is the largest result it can write.
+typedef struct ik__encode_estimate {
+    uint64_t peak_bytes;
+    uint64_t output_bytes;
+} ik__encode_estimate;
+
 /// What the pipeline asks of the JPEG decoder beyond the bytes.
 typedef struct ik__jpeg_request {
     /// Decode at scale_eighths / 8 of full size (1...8).
@@ -130,11 +168,25 @@ ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg
 /// Encodes a 1- or 3-channel image as baseline JPEG with 4:2:0 chroma (gray: one component).
 ik_status ik__jpeg_encode(const ik_image *image, int quality, ik__buffer *output, char *message, size_t capacity);
 
+/// ik__jpeg_decode's peak for `request`, from the header (libjpeg reads it; no pixel or coefficient memory).
+ik_status ik__jpeg_decode_estimate(const unsigned char *data, size_t size, const ik__jpeg_request *request,
+                                   ik__decode_estimate *estimate, char *message, size_t capacity);
+
+/// ik__jpeg_encode's peak beyond the image, for a width x height image of `channels` (1 or 3). Fails as the
+/// encoder would for a side JPEG cannot hold.
+ik_status ik__jpeg_encode_estimate(uint32_t width, uint32_t height, uint32_t channels, ik__encode_estimate *estimate,
+                                   char *message, size_t capacity);
+
 /// Grayscale of a JPEG as a JPEG of `quality` without decoding to pixels: the luma coefficients, requantised.
 /// Leaves `result` zeroed and returns IK_OK when the JPEG is not YCbCr or gray with full-resolution luma (the
 /// caller then takes the pixel path).
 ik_status ik__jpeg_gray_transcode(const unsigned char *data, size_t size, int quality, uint64_t max_pixels,
                                   ik_output *result, char *message, size_t capacity);
+
+/// ik__jpeg_gray_transcode's peak (its output included in both fields). Sets `*applies` to 0, and nothing else,
+/// when the transcode would leave the JPEG to the pixel path.
+ik_status ik__jpeg_gray_transcode_estimate(const unsigned char *data, size_t size, uint64_t max_pixels, int *applies,
+                                           ik__encode_estimate *estimate, char *message, size_t capacity);
 
 /// Decodes a PNG into a 1-, 2-, 3- or 4-channel 8-bit image.
 ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image,
@@ -142,6 +194,13 @@ ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pi
 
 /// Encodes a 1-, 2-, 3- or 4-channel image as non-interlaced 8-bit PNG.
 ik_status ik__png_encode(const ik_image *image, ik__buffer *output, char *message, size_t capacity);
+
+/// ik__png_decode's peak, from the header (libpng reads up to the first IDAT; row-sized memory at most).
+ik_status ik__png_decode_estimate(const unsigned char *data, size_t size, uint64_t max_pixels,
+                                  ik__decode_estimate *estimate, char *message, size_t capacity);
+
+/// ik__png_encode's peak beyond the image, for a width x height image of `channels`.
+void ik__png_encode_estimate(uint32_t width, uint32_t height, uint32_t channels, ik__encode_estimate *estimate);
 
 /* ---- geometry (plan.c) ---- */
 
@@ -179,6 +238,9 @@ static inline int ik__orientation_swaps_axes(int orientation) { return orientati
 /// Turns the stored pixels of `image` upright for `orientation`, replacing it (a new buffer; 1 changes nothing).
 ik_status ik__orient(ik_image *image, int orientation, char *message, size_t capacity);
 
+/// What ik__orient allocates beyond the image it turns: a copy, unless the orientation is 1.
+uint64_t ik__orient_peak_bytes(uint32_t width, uint32_t height, uint32_t channels, int orientation);
+
 /* ---- pixel operations ---- */
 
 /// Rec. 601 luma in place: 3 channels become 1, 4 become 2 (alpha kept); 1 and 2 are left as they are.
@@ -188,6 +250,11 @@ void ik__grayscale(ik_image *image);
 /// place when it has alpha (its pixels are clobbered: the caller discards it afterwards).
 ik_status ik__resize(ik_image *source, const ik__resize_plan *plan, ik_image *result, char *message,
                      size_t capacity);
+
+/// What ik__resize allocates beyond its source of source_width x source_height x channels: the result, the
+/// weights of each axis, the row scratch and, when enlarging vertically, the intermediate image.
+uint64_t ik__resize_peak_bytes(uint32_t source_width, uint32_t source_height, uint32_t channels,
+                               const ik__resize_plan *plan);
 
 /// Multiplies colour by alpha in place; returns 0 (and changes nothing) when every pixel is opaque.
 int ik__premultiply(ik_image *image);

@@ -102,6 +102,10 @@ int ik__read_orientation(const unsigned char *data, size_t size, ik_format forma
     return format == IK_FORMAT_JPEG ? jpeg_orientation(data, size) : png_orientation(data, size);
 }
 
+uint64_t ik__orient_peak_bytes(uint32_t width, uint32_t height, uint32_t channels, int orientation) {
+    return orientation <= 1 || orientation > 8 ? 0 : ik__image_bytes(width, height, channels);
+}
+
 ik_status ik__orient(ik_image *image, int orientation, char *message, size_t capacity) {
     if (orientation <= 1 || orientation > 8) {
         return IK_OK;

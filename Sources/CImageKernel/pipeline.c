@@ -214,3 +214,119 @@ ik_status ik_process(const unsigned char *data, size_t size, const ik_options *o
     ik_image_free(&image);
     return status;
 }
+
+/// The decode's estimate, as `decode` will decode.
+static ik_status decode_estimate(const unsigned char *data, size_t size, ik_format format,
+                                 const ik__jpeg_request *request, ik__decode_estimate *estimate, char *message,
+                                 size_t capacity) {
+    if (format == IK_FORMAT_JPEG) {
+        return ik__jpeg_decode_estimate(data, size, request, estimate, message, capacity);
+    }
+    return ik__png_decode_estimate(data, size, request->max_pixels, estimate, message, capacity);
+}
+
+ik_status ik_estimate_peak(const unsigned char *data, size_t size, const ik_options *options, ik_estimate *estimate,
+                           char *message, size_t capacity) {
+    if (estimate == NULL || options == NULL || (data == NULL && size > 0)) {
+        return ik__fail(IK_ERR_INVALID_ARGUMENT, message, capacity, "estimate needs data, options and an estimate");
+    }
+    memset(estimate, 0, sizeof(*estimate));
+    // The same steps as ik_process, each with the estimate of what it allocates; the peak is the largest sum of
+    // what is alive at once.
+    ik_status status = validate(options, message, capacity);
+    ik_info info;
+    if (status == IK_OK) {
+        status = read_header(data, size, options->max_pixels, &info, message, capacity);
+    }
+    if (status != IK_OK) {
+        return status;
+    }
+    ik_format format = options->output_format == IK_OUTPUT_SAME ? info.format
+                       : options->output_format == IK_OUTPUT_JPEG ? IK_FORMAT_JPEG
+                                                                   : IK_FORMAT_PNG;
+    int orientation = ik__read_orientation(data, size, info.format);
+    int gray = contains(options, IK_OP_GRAYSCALE);
+    if (info.format == IK_FORMAT_JPEG && format == IK_FORMAT_JPEG && options->operation_count == 1 && gray &&
+        orientation == 1) {
+        int applies = 0;
+        ik__encode_estimate transcode;
+        status = ik__jpeg_gray_transcode_estimate(data, size, options->max_pixels, &applies, &transcode, message,
+                                                  capacity);
+        if (status != IK_OK) {
+            return status;
+        }
+        if (applies) {
+            estimate->peak_bytes = transcode.peak_bytes;
+            estimate->output_bytes = transcode.output_bytes;
+            ik__clear_message(message, capacity);
+            return IK_OK;
+        }
+    }
+    ik__jpeg_request request = {.scale_eighths = 8, .gray = gray, .max_pixels = options->max_pixels};
+    ik__resize_plan plan = {0};
+    int resizing = contains(options, IK_OP_RESIZE);
+    if (resizing) {
+        status = plan_upright(info.width, info.height, orientation, options, &plan, message, capacity);
+        if (status != IK_OK) {
+            return status;
+        }
+        request.scale_eighths = ik__plan_jpeg_scale(&plan);
+    }
+    ik__decode_estimate decoded;
+    status = decode_estimate(data, size, info.format, &request, &decoded, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    uint64_t peak = decoded.peak_bytes;
+    uint32_t width = decoded.width;
+    uint32_t height = decoded.height;
+    uint32_t channels = decoded.channels;
+    // Grayscale and flattening work in place: the buffer keeps the size it was allocated with.
+    uint64_t image = ik__image_bytes(width, height, channels);
+    if (resizing) {
+        ik__plan_rescale(&plan, info.width, info.height, width, height);
+    }
+    // run_operations: grayscale works in place; a resize holds its source and everything it allocates.
+    int resized = 0;
+    for (size_t i = 0; i < options->operation_count; i++) {
+        if (options->operations[i] == IK_OP_GRAYSCALE) {
+            channels = channels == 3 ? 1 : channels == 4 ? 2 : channels;
+            continue;
+        }
+        ik__resize_plan step = plan;
+        if (resized) {
+            status = plan_upright(width, height, orientation, options, &step, message, capacity);
+            if (status != IK_OK) {
+                return status;
+            }
+        }
+        peak = ik__max_u64(peak, ik__sat_add(image, ik__resize_peak_bytes(width, height, channels, &step)));
+        width = step.width;
+        height = step.height;
+        image = ik__image_bytes(width, height, channels);
+        resized = 1;
+    }
+    uint64_t turned = ik__orient_peak_bytes(width, height, channels, orientation);
+    peak = ik__max_u64(peak, ik__sat_add(image, turned));
+    image = turned > 0 ? turned : image;
+    if (ik__orientation_swaps_axes(orientation)) {
+        uint32_t swap = width;
+        width = height;
+        height = swap;
+    }
+    // encode: JPEG flattens alpha in place.
+    ik__encode_estimate encoded;
+    if (format == IK_FORMAT_JPEG) {
+        channels = channels == 2 ? 1 : channels == 4 ? 3 : channels;
+        status = ik__jpeg_encode_estimate(width, height, channels, &encoded, message, capacity);
+        if (status != IK_OK) {
+            return status;
+        }
+    } else {
+        ik__png_encode_estimate(width, height, channels, &encoded);
+    }
+    estimate->peak_bytes = ik__max_u64(peak, ik__sat_add(image, encoded.peak_bytes));
+    estimate->output_bytes = encoded.output_bytes;
+    ik__clear_message(message, capacity);
+    return IK_OK;
+}

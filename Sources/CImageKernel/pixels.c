@@ -39,6 +39,10 @@ ik_status ik__image_alloc(ik_image *image, uint32_t width, uint32_t height, uint
     return IK_OK;
 }
 
+uint64_t ik__image_bytes(uint64_t width, uint64_t height, uint64_t channels) {
+    return ik__sat_add(ik__sat_mul(ik__sat_mul(width, height), channels), IK__ROW_SLACK + IK__ALLOCATION_SLACK);
+}
+
 void ik_image_free(ik_image *image) {
     if (image == NULL) {
         return;

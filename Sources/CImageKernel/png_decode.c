@@ -31,6 +31,30 @@ static void on_read(png_structp png, png_bytep bytes, size_t length) {
     state->position += length;
 }
 
+/// Asks libpng for 8-bit samples whatever the colour type and depth, alpha from tRNS, every Adam7 pass.
+static void request_8bit(png_structp png, png_infop info) {
+    int color_type = png_get_color_type(png, info);
+    int bit_depth = png_get_bit_depth(png, info);
+    if (color_type == PNG_COLOR_TYPE_PALETTE) {
+        png_set_palette_to_rgb(png);
+    }
+    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) {
+        png_set_expand_gray_1_2_4_to_8(png);
+    }
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) {
+        png_set_tRNS_to_alpha(png);
+    }
+    if (bit_depth == 16) {
+        png_set_scale_16(png);
+    }
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+}
+
+/// What libpng takes besides the image to read it, with room to spare: its structs, palette and tRNS (a few KB),
+/// zlib's inflate state and 32 KB window, the IDAT read buffer (8 KB, PNG_IDAT_READ_SIZE).
+#define READER_STATE_BYTES (128u * 1024u)
+
 static ik_status read_png(decode_state *state, uint64_t max_pixels, char *message, size_t capacity) {
     state->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state->error, ik__png_on_error, ik__png_on_warning);
     if (state->png == NULL || (state->info = png_create_info_struct(state->png)) == NULL) {
@@ -55,22 +79,7 @@ static ik_status read_png(decode_state *state, uint64_t max_pixels, char *messag
     if (status != IK_OK) {
         return status;
     }
-    int color_type = png_get_color_type(png, info);
-    int bit_depth = png_get_bit_depth(png, info);
-    if (color_type == PNG_COLOR_TYPE_PALETTE) {
-        png_set_palette_to_rgb(png);
-    }
-    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) {
-        png_set_expand_gray_1_2_4_to_8(png);
-    }
-    if (png_get_valid(png, info, PNG_INFO_tRNS)) {
-        png_set_tRNS_to_alpha(png);
-    }
-    if (bit_depth == 16) {
-        png_set_scale_16(png);
-    }
-    png_set_interlace_handling(png);
-    png_read_update_info(png, info);
+    request_8bit(png, info);
 
     uint32_t channels = png_get_channels(png, info);
     status = ik__image_alloc(&state->image, width, height, channels, message, capacity);
@@ -91,6 +100,53 @@ static ik_status read_png(decode_state *state, uint64_t max_pixels, char *messag
     // ancillary) are not read: the pixels are complete, and a missing IEND loses nothing.
     png_read_image(png, state->rows);
     return IK_OK;
+}
+
+static ik_status read_estimate(decode_state *state, uint64_t max_pixels, ik__decode_estimate *estimate,
+                               char *message, size_t capacity) {
+    state->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state->error, ik__png_on_error, ik__png_on_warning);
+    if (state->png == NULL || (state->info = png_create_info_struct(state->png)) == NULL) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the PNG reader");
+    }
+    png_structp png = state->png;
+    png_infop info = state->info;
+    if (setjmp(png_jmpbuf(png))) {
+        return ik__png_error_status(&state->error, message, capacity);
+    }
+    png_set_read_fn(png, state, on_read);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+    png_read_info(png, info);
+    uint32_t width = png_get_image_width(png, info);
+    uint32_t height = png_get_image_height(png, info);
+    ik_status status = ik__check_dimensions(width, height, max_pixels, message, capacity);
+    if (status != IK_OK) {
+        return status;
+    }
+    request_8bit(png, info);
+    estimate->width = width;
+    estimate->height = height;
+    estimate->channels = png_get_channels(png, info);
+    // As read_png allocates: the image and a row pointer a row; and libpng's two rows (png_read_start_row: the
+    // row and the previous one, each as wide as the deepest pixel any transformation makes, 8 bytes at most for
+    // 16-bit RGBA, padded to 8 pixels, plus 48).
+    uint64_t bytes = ik__image_bytes(width, height, estimate->channels);
+    bytes = ik__sat_add(bytes, ik__sat_add(ik__sat_mul(height, sizeof(png_bytep)), IK__ALLOCATION_SLACK));
+    uint64_t libpng_row = ik__sat_add(ik__sat_mul((uint64_t)width + 8, 8), 64 + IK__ALLOCATION_SLACK);
+    bytes = ik__sat_add(bytes, ik__sat_mul(libpng_row, 2));
+    estimate->peak_bytes = ik__sat_add(bytes, READER_STATE_BYTES);
+    return IK_OK;
+}
+
+ik_status ik__png_decode_estimate(const unsigned char *data, size_t size, uint64_t max_pixels,
+                                  ik__decode_estimate *estimate, char *message, size_t capacity) {
+    decode_state state;
+    memset(&state, 0, sizeof(state));
+    memset(estimate, 0, sizeof(*estimate));
+    state.data = data;
+    state.size = size;
+    ik_status status = read_estimate(&state, max_pixels, estimate, message, capacity);
+    png_destroy_read_struct(&state.png, &state.info, NULL);
+    return status;
 }
 
 ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image,

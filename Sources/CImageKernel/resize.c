@@ -84,6 +84,27 @@ static void quantise(const double *weights, int32_t count, int32_t *fixed) {
     fixed[largest] += ONE - sum;
 }
 
+/// The most source pixels one output pixel reads: the support on both sides and the centre, but no more than the
+/// whole axis, however large the reduction.
+static uint32_t axis_taps(uint32_t source_size, double start, double end, uint32_t size) {
+    double scale = (end - start) / size;
+    double filter_scale = scale < 1.0 ? 1.0 : scale;
+    double taps_wanted = ceil(LANCZOS_SUPPORT * filter_scale) * 2 + 1;
+    return taps_wanted > source_size ? source_size : (uint32_t)taps_wanted;
+}
+
+/// What axis_init allocates, as it allocates it (the `exact` scratch included, though it is freed on return).
+static uint64_t axis_peak_bytes(uint32_t source_size, double start, double end, uint32_t size) {
+    uint64_t taps = axis_taps(source_size, start, end, size);
+    uint64_t pair_count = (taps + 1) / 2;
+    uint64_t bytes = 2 * ik__sat_mul(size, sizeof(int32_t));                                   /* first, count */
+    bytes = ik__sat_add(bytes, ik__sat_mul(ik__sat_mul(taps, size), sizeof(int32_t)));         /* weights */
+    bytes = ik__sat_add(bytes, ik__sat_mul(ik__sat_mul(pair_count, size) + 1, sizeof(int32_t))); /* pairs */
+    bytes = ik__sat_add(bytes, ik__sat_mul(ik__sat_mul(pair_count, size / 2) + 1, 8 * sizeof(int32_t)));
+    bytes = ik__sat_add(bytes, ik__sat_mul(taps, sizeof(double))); /* exact */
+    return ik__sat_add(bytes, 6 * IK__ALLOCATION_SLACK);
+}
+
 /// Weights mapping the source interval [start, end) of an axis `source_size` long onto `size` output pixels.
 static ik_status axis_init(axis_weights *axis, uint32_t source_size, double start, double end, uint32_t size,
                            char *message, size_t capacity) {
@@ -91,9 +112,7 @@ static ik_status axis_init(axis_weights *axis, uint32_t source_size, double star
     double scale = (end - start) / size;
     double filter_scale = scale < 1.0 ? 1.0 : scale;
     double support = LANCZOS_SUPPORT * filter_scale;
-    // No output pixel reads more than the whole axis, however large the reduction.
-    double taps_wanted = ceil(support) * 2 + 1;
-    uint32_t taps = taps_wanted > source_size ? source_size : (uint32_t)taps_wanted;
+    uint32_t taps = axis_taps(source_size, start, end, size);
     size_t weight_bytes = 0;
     size_t index_bytes = 0;
     if (!ik__mul_size(taps, size, &weight_bytes) || !ik__mul_size(weight_bytes, sizeof(int32_t), &weight_bytes) ||
@@ -420,6 +439,29 @@ static void vertical_row(const ik_image *source, uint32_t row_begin, const axis_
 /// Whether an axis of `source_size` pixels maps [start, end) onto `size` pixels without any change.
 static int is_identity(uint32_t source_size, double start, double end, uint32_t size) {
     return size == source_size && start == 0.0 && end == (double)source_size;
+}
+
+uint64_t ik__resize_peak_bytes(uint32_t source_width, uint32_t source_height, uint32_t channels,
+                               const ik__resize_plan *plan) {
+    // As resample and run_passes allocate: the result, the weights of each axis that changes, then (with a
+    // vertical pass) 32-bit sums and one row as wide as the wider image, and the temporary image of the source
+    // rows the vertical pass reads when enlarging vertically (at most all of them).
+    int horizontal = !is_identity(source_width, plan->x0, plan->x1, plan->width);
+    int vertical = !is_identity(source_height, plan->y0, plan->y1, plan->height);
+    uint64_t bytes = ik__image_bytes(plan->width, plan->height, channels);
+    if (horizontal) {
+        bytes = ik__sat_add(bytes, axis_peak_bytes(source_width, plan->x0, plan->x1, plan->width));
+    }
+    if (vertical) {
+        bytes = ik__sat_add(bytes, axis_peak_bytes(source_height, plan->y0, plan->y1, plan->height));
+        uint64_t widest = ik__sat_mul(ik__max_u64(source_width, plan->width), channels);
+        bytes = ik__sat_add(bytes, ik__sat_add(ik__sat_mul(widest, sizeof(int32_t) + 1), IK__ROW_SLACK));
+        bytes = ik__sat_add(bytes, 2 * IK__ALLOCATION_SLACK);
+        if (horizontal && plan->height > source_height) {
+            bytes = ik__sat_add(bytes, ik__image_bytes(plan->width, source_height, channels));
+        }
+    }
+    return bytes;
 }
 
 /// Vertical pass first, one output row at a time: the vertical sums of a full-width row into `row`, then that

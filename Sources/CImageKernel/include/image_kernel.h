@@ -66,6 +66,38 @@
  * bytes a pixel for 4:2:0, 6 for 4:4:4) instead of pixel buffers.
  *
  * ============================================================================
+ * MEMORY ESTIMATES
+ * ============================================================================
+ *
+ * ik_estimate_peak tells, from the header alone, an upper bound of the bytes ik_process will hold allocated at
+ * once for the same data and options: everything the kernel allocates itself and everything libjpeg, libpng and
+ * zlib allocate on its behalf, with the allocator's slack (IK__ALLOCATION_SLACK, 4 KiB a buffer). It reads the
+ * header with libjpeg or libpng (row-sized memory at most, never pixels or coefficients), walks the same steps
+ * as ik_process and takes the largest sum of what is alive at once:
+ *
+ *   - decode: the pixels (width x height x channels, at the DCT scale a resize picks, 1 channel when the list
+ *     has a grayscale); for JPEG libjpeg's fixed state (256 KiB allowed), its row buffers (a few MCU rows of
+ *     the output width) and, for a progressive JPEG, the whole-image coefficient arrays at full size (128 bytes
+ *     a block of every component: 2 bytes a pixel for gray, 3 for 4:2:0, 4 for 4:2:2, 6 for 4:4:4), whatever
+ *     the decode scale; for PNG a row pointer a row and libpng's two rows.
+ *   - each resize: its source, its result, the weights of both axes (taps x size each), a row of 32-bit sums
+ *     and, when enlarging vertically, the intermediate image.
+ *   - an EXIF rotation: a copy of the image at the output size.
+ *   - encode: the image, the encoder's rows and state (zlib's deflate, 256 KiB), and the output buffer at its
+ *     largest while it doubles (up to 1.5 times its final capacity during the last realloc), for the worst
+ *     encoded size: PNG the raw rows with deflate's and the chunks' overhead; JPEG tjBufSize()'s worst case, 2
+ *     bytes a pixel for gray and 3 for 4:2:0 (quality 100 noise).
+ *   - the grayscale JPEG-to-JPEG path instead: the coefficient arrays of every component, two libjpeg objects
+ *     and the output buffer.
+ *
+ * The arithmetic saturates at UINT64_MAX rather than overflow. It fails as ik_process would for what the header
+ * and options tell (IK_ERR_TOO_MANY_PIXELS, IK_ERR_INVALID_ARGUMENT, a corrupt or truncated header); what only
+ * decoding finds (a truncated scan, IK_ERR_TOO_COMPLEX) is not seen, and such a job takes less than estimated.
+ * The caller's own copy of the result is not included: add output_bytes for it. Tests compare the estimate
+ * with the peak measured by counting every allocation of a process running ik_process (Tests/.../
+ * ImageKernelMemoryTests.swift, bench/peak.sh).
+ *
+ * ============================================================================
  * THREADING
  * ============================================================================
  *
@@ -250,9 +282,23 @@ typedef struct ik_image {
     size_t stride;
 } ik_image;
 
+/// What ik_estimate_peak says of one ik_process call.
+typedef struct ik_estimate {
+    /// The most bytes the call holds allocated at once, the result included (see MEMORY ESTIMATES).
+    uint64_t peak_bytes;
+    /// The largest result it can return (ik_output.size), for a caller that copies the result before freeing it.
+    uint64_t output_bytes;
+} ik_estimate;
+
 /// Fills `options` with the defaults: no operations, no size, IK_FIT_INSIDE, IK_OUTPUT_SAME, quality 85,
 /// max_pixels 100 000 000.
 void ik_options_init(ik_options *options);
+
+/// Estimates from the header of `data` the peak memory of ik_process(data, size, options): see MEMORY
+/// ESTIMATES. Fails, with the message ik_process would give, for what the header and options already refuse.
+/// Allocates no pixel or coefficient memory; as thread-safe as ik_process.
+ik_status ik_estimate_peak(const unsigned char *data, size_t size, const ik_options *options, ik_estimate *estimate,
+                           char *message, size_t message_capacity);
 
 /// Reads the format, dimensions and EXIF orientation from `data` without decoding anything. Fails with
 /// IK_ERR_UNSUPPORTED_FORMAT for bytes that are neither JPEG nor PNG, IK_ERR_TRUNCATED when the data ends before

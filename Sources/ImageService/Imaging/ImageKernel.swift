@@ -47,6 +47,22 @@ public struct ImageKernel: Sendable {
             bytes: encoded, info: ImageInfo(format: format, width: Int(output.width), height: Int(output.height)))
     }
 
+    /// An upper bound of the memory `process(bytes, options:)` takes, in bytes, from the header alone: the most the
+    /// kernel holds at once for the job (decode, coefficient arrays, resample, rotation, encoder and output buffer;
+    /// MEMORY ESTIMATES in `image_kernel.h`) plus the copy of the result `process` makes before the kernel frees its
+    /// own. Throws what `process` would throw for what the header and options already refuse.
+    public func estimatedPeakBytes(_ bytes: [UInt8], options: ProcessingOptions) throws(ImageError) -> Int {
+        var kernelOptions = try Self.kernelOptions(for: options, maxPixels: maxPixels)
+        var estimate = ik_estimate()
+        try call { message, capacity in
+            bytes.withUnsafeBufferPointer {
+                ik_estimate_peak($0.baseAddress, $0.count, &kernelOptions, &estimate, message, capacity)
+            }
+        }
+        let (total, overflow) = estimate.peak_bytes.addingReportingOverflow(estimate.output_bytes)
+        return overflow ? Int.max : Int(clamping: total)
+    }
+
     /// Decodes `bytes` at full size into 8-bit pixels.
     public func decode(_ bytes: [UInt8]) throws(ImageError) -> DecodedImage {
         var image = ik_image()
