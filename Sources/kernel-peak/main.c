@@ -94,7 +94,11 @@ void *realloc(void *pointer, size_t size) {
     long long before = (long long)malloc_usable_size(pointer);
     void *moved = __libc_realloc(pointer, size);
     if (moved == NULL) {
-        return size == 0 ? NULL : NULL;
+        // glibc's realloc(pointer, 0) frees the block; otherwise a failed realloc leaves it as it was.
+        if (size == 0) {
+            count(-before);
+        }
+        return NULL;
     }
     long long after = (long long)malloc_usable_size(moved);
     if (moved != pointer) {

@@ -50,10 +50,14 @@ extension Imaging {
                     options: ProcessingOptions(operations: [.resize, .grayscale], width: 800)),
                 Job(
                     arguments: ["--op", "grayscale,resize", "--width", "300", "--height", "300", "--fit", "cover"],
-                    options: ProcessingOptions(operations: [.grayscale, .resize], width: 300, height: 300, fit: .cover)),
-                Job(arguments: ["--op", "", "--format", "png"], options: ProcessingOptions(operations: [], format: .png)),
+                    options: ProcessingOptions(
+                        operations: [.grayscale, .resize], width: 300, height: 300, fit: .cover)),
                 Job(
-                    arguments: ["--op", "", "--format", "jpeg"], options: ProcessingOptions(operations: [], format: .jpeg)),
+                    arguments: ["--op", "", "--format", "png"], options: ProcessingOptions(operations: [], format: .png)
+                ),
+                Job(
+                    arguments: ["--op", "", "--format", "jpeg"],
+                    options: ProcessingOptions(operations: [], format: .jpeg)),
             ]
         }
 
@@ -63,7 +67,7 @@ extension Imaging {
         ]
 
         /// Generated PNGs: every colour type and depth the decoder converts, tRNS, Adam7, an EXIF rotation, and
-        /// one large enough (2 MP) that pixels outweigh the codecs' fixed state; and a progressive JPEG turned by
+        /// one large enough (1 MP) that pixels outweigh the codecs' fixed state; and a progressive JPEG turned by
         /// EXIF (no coefficient path then).
         static func generatedImages() throws -> [(name: String, bytes: [UInt8])] {
             func fixture(_ width: Int, _ height: Int, _ type: PNGFixture.ColorType, depth: Int = 8) -> PNGFixture {
@@ -79,7 +83,7 @@ extension Imaging {
             var keyed = fixture(100, 80, .rgb)
             keyed.transparency = [0, 10, 0, 20, 0, 30]
             // Samples that deflate cannot shrink, as a photo's PNG nearly is.
-            let noise = PNGFixture(width: 1800, height: 1100, colorType: .rgba, bitDepth: 8) { x, y, channel in
+            let noise = PNGFixture(width: 1200, height: 800, colorType: .rgba, bitDepth: 8) { x, y, channel in
                 let key = (UInt32(x) &* 73_856_093) ^ (UInt32(y) &* 19_349_663) ^ (UInt32(channel) &* 83_492_791)
                 return Int((key &* 2_654_435_761) >> 24)
             }
@@ -93,8 +97,11 @@ extension Imaging {
                 ("rgba16-adam7.png", interlaced.bytes),
                 ("palette-trns.png", palette.bytes),
                 ("rotated6.png", rotated),
-                ("rotated8.jpg", ImageKernelOrientationTests.tagJPEG(
-                    try FixtureFiles.bytes("texture-progressive.jpg"), orientation: 8)),
+                (
+                    "rotated8.jpg",
+                    ImageKernelOrientationTests.tagJPEG(
+                        try FixtureFiles.bytes("texture-progressive.jpg"), orientation: 8)
+                ),
                 ("large-rgba.png", noise.bytes),
             ]
         }
@@ -106,6 +113,40 @@ extension Imaging {
                 .path
         }
 
+        /// Runs `path` and returns what it wrote to standard output and its exit status. With posix_spawn rather
+        /// than Foundation's Process, whose run() leaks a weak reference that LeakSanitizer reports (`make asan`).
+        static func run(_ path: String, _ arguments: [String]) throws -> (output: String, status: Int32) {
+            var ends: [Int32] = [0, 0]
+            try #require(pipe(&ends) == 0)
+            // Not inherited by children other threads spawn (the Glibc module has no pipe2): they would hold the
+            // write end open and delay the end of the output until they exit.
+            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
+            let argv = ([path] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+            close(ends[1])
+            defer { close(ends[0]) }
+            try #require(spawned == 0, "cannot run \(path): \(spawned)")
+            var output: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = read(ends[0], &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                output += buffer[..<count]
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            // WIFEXITED and WEXITSTATUS, which Swift does not import.
+            let exited = status & 0x7F == 0
+            return (String(decoding: output, as: UTF8.self), exited ? (status >> 8) & 0xFF : -1)
+        }
+
         static func measure(_ bytes: [UInt8], name: String, _ arguments: [String]) throws -> Measurement {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "kernel-peak-\(getpid())-\(UUID().uuidString)")
@@ -113,15 +154,8 @@ extension Imaging {
             defer { try? FileManager.default.removeItem(at: directory) }
             let file = directory.appendingPathComponent(name)
             try Data(bytes).write(to: file)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = [file.path] + arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0, "kernel-peak \(name) \(arguments): \(text)")
+            let (text, status) = try Self.run(tool, [file.path] + arguments)
+            try #require(status == 0, "kernel-peak \(name) \(arguments): \(text)")
             var fields: [String: Int] = [:]
             for pair in text.split(whereSeparator: \.isWhitespace) {
                 let parts = pair.split(separator: "=", maxSplits: 1)
@@ -159,7 +193,7 @@ extension Imaging {
         @Test func boundsThePeakOfEveryJobOnGeneratedImages() throws {
             for (name, bytes) in try Self.generatedImages() {
                 let width = try kernel.probe(bytes).width
-                for job in Self.jobs(width: min(width, 600)) {
+                for job in Self.jobs(width: min(width, 300)) {
                     try expectBound(bytes, name: name, job: job)
                 }
             }
@@ -169,9 +203,13 @@ extension Imaging {
         /// rows, nearly what noise takes): within 1.5×, what the output buffer's doubling may cost.
         @Test func isCloseForALargePNG() throws {
             let bytes = try #require(try Self.generatedImages().last).bytes
-            for arguments in [["--op", "grayscale"], ["--op", "resize", "--width", "3000"], ["--op", "", "--format", "png"]] {
+            for arguments in [
+                ["--op", "grayscale"], ["--op", "resize", "--width", "2000"], ["--op", "", "--format", "png"],
+            ] {
                 let measured = try Self.measure(bytes, name: "large-rgba.png", arguments)
-                #expect(measured.peak <= measured.estimate && 2 * measured.estimate <= 3 * measured.peak, "\(arguments): estimate \(measured.estimate), peak \(measured.peak)")
+                #expect(
+                    measured.peak <= measured.estimate && 2 * measured.estimate <= 3 * measured.peak,
+                    "\(arguments): estimate \(measured.estimate), peak \(measured.peak)")
             }
         }
 
@@ -183,11 +221,13 @@ extension Imaging {
             // The signature, an IHDR of 60000 x 60000 8-bit RGBA, and the start of an IDAT.
             let side: [UInt8] = [0x00, 0x00, 0xEA, 0x60]
             let header =
-                [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + PNGFixture.chunk("IHDR", side + side + [8, 6, 0, 0, 0])
+                [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+                + PNGFixture.chunk("IHDR", side + side + [8, 6, 0, 0, 0])
                 + PNGFixture.chunk("IDAT", [0x78, 0x01])
             #expect(throws: ImageError.self) { try kernel.estimatedPeakBytes(header, options: ProcessingOptions()) }
             let unlimited = ImageKernel(maxPixels: 4_000_000_000)
-            let bytes = try unlimited.estimatedPeakBytes(header, options: ProcessingOptions(operations: [], format: .png))
+            let bytes = try unlimited.estimatedPeakBytes(
+                header, options: ProcessingOptions(operations: [], format: .png))
             // The decoded pixels and a PNG of them at least: 2 × 14.4 GB.
             #expect(bytes > 2 * 60000 * 60000 * 4)
         }
