@@ -65,20 +65,16 @@ ik_status ik__jpeg_encode_estimate(uint32_t width, uint32_t height, uint32_t cha
     // An MCU is 8 x 8 for gray and 16 x 16 for 4:2:0 (max_h = max_v = 2).
     uint64_t mcu = channels == 1 ? 8 : 16;
     uint64_t padded_width = ((uint64_t)width + mcu - 1) / mcu * mcu;
-    uint64_t padded_height = ((uint64_t)height + mcu - 1) / mcu * mcu;
     // The compressor's rows: for each component the colour-converted row group of jcprepct.c (max_v * 8 rows of
     // the width padded to the MCU) and the downsampled one of jcmainct.c (v * 8 rows): at most 2 * 16 rows of
     // the padded width, with their row pointers.
     uint64_t rows = 2 * 16;
     uint64_t strips = ik__sat_mul(channels, ik__sat_mul(padded_width + mcu, rows) + rows * sizeof(JSAMPROW));
     strips = ik__sat_add(strips, 2 * channels * IK__ALLOCATION_SLACK);
-    // The largest JPEG of this size: the worst case libjpeg-turbo's tjBufSize() allows for, 2 bytes a sample of
-    // every component (coefficients are 16 bits: noise at quality 100 can grow beyond the raw pixels), padded to
-    // the MCU, plus 2048 for the headers: 2 bytes a pixel for gray, 3 for 4:2:0.
-    uint64_t per_pixel = channels == 1 ? 2 : 3;
-    estimate->output_bytes = ik__sat_add(ik__sat_mul(ik__sat_mul(padded_width, padded_height), per_pixel), 2048);
+    // The output, reserved at its worst case at once.
+    estimate->output_bytes = ik__jpeg_worst_size(width, height, channels);
     estimate->peak_bytes = ik__sat_add(ik__sat_add(IK__JPEG_STATE_BYTES, strips),
-                                       ik__buffer_peak_bytes(IK__JPEG_OUTPUT_CHUNK, estimate->output_bytes));
+                                       ik__buffer_peak_bytes(estimate->output_bytes, estimate->output_bytes));
     return IK_OK;
 }
 
@@ -92,6 +88,9 @@ ik_status ik__jpeg_encode(const ik_image *image, int quality, ik__buffer *output
     memset(&cinfo, 0, sizeof(cinfo));
     memset(&state, 0, sizeof(state));
     memset(output, 0, sizeof(*output));
+    if (!ik__buffer_reserve_exact(output, ik__jpeg_worst_size(image->width, image->height, image->channels))) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the JPEG output");
+    }
 
     ik_status status = write_jpeg(&cinfo, &state, image, quality, output, message, capacity);
     jpeg_destroy_compress(&cinfo);

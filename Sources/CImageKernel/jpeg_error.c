@@ -109,6 +109,14 @@ uint64_t ik__jpeg_coefficient_bytes(j_decompress_ptr cinfo) {
     return bytes;
 }
 
+uint64_t ik__jpeg_worst_size(uint32_t width, uint32_t height, uint32_t channels) {
+    uint64_t mcu = channels == 1 ? 8 : 16;
+    uint64_t padded_width = ((uint64_t)width + mcu - 1) / mcu * mcu;
+    uint64_t padded_height = ((uint64_t)height + mcu - 1) / mcu * mcu;
+    uint64_t size = ik__sat_add(ik__sat_mul(ik__sat_mul(padded_width, padded_height), channels == 1 ? 2 : 3), 2048);
+    return ik__max_u64(size, IK__JPEG_OUTPUT_CHUNK);
+}
+
 /// Bytes handed to libjpeg per empty_output_buffer call.
 #define CHUNK_SIZE IK__JPEG_OUTPUT_CHUNK
 

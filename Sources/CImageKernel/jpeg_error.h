@@ -62,6 +62,14 @@ typedef struct ik__jpeg_destination {
 /// The first reserve of the output buffer, and the least free space libjpeg is offered each time it fills it.
 #define IK__JPEG_OUTPUT_CHUNK 65536u
 
+/// The largest JPEG the encoders expect of a width x height image of 1 or 3 channels (the pixel encoder's 4:2:0,
+/// gray one component), and what they reserve for their output at once: the worst case libjpeg-turbo's
+/// tjBufSize() allows for, 2 bytes a sample of every component (coefficients are 16 bits: noise at quality 100
+/// can grow beyond the raw pixels), padded to the MCU, plus 2048 for the headers; 2 bytes a pixel for gray, 3 for
+/// 4:2:0. At least IK__JPEG_OUTPUT_CHUNK, so that the first offer of space fits too. A larger JPEG is still
+/// written (the buffer doubles), beyond what ik_estimate_peak foresaw.
+uint64_t ik__jpeg_worst_size(uint32_t width, uint32_t height, uint32_t channels);
+
 /// What one libjpeg object (a decompressor or a compressor) takes whatever the image's size, with room to spare:
 /// its memory manager's small pools (16 KB first, 5 KB more at a time), the Huffman tables derived for decoding
 /// or encoding (about 1.6 KB each, at most 8), quantisation and IDCT multiplier tables, the colour conversion and

@@ -103,6 +103,9 @@ static ik_status transcode(j_decompress_ptr source, j_compress_ptr target, trans
     if (state->error.saw_end_of_data) {
         return ik__fail(IK_ERR_TRUNCATED, message, capacity, "JPEG data ends before the image is complete");
     }
+    if (!ik__buffer_reserve_exact(output, ik__jpeg_worst_size(source->image_width, source->image_height, 1))) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the JPEG output");
+    }
     ik__jpeg_destination_init(target, &state->destination, output);
     target->image_width = source->image_width;
     target->image_height = source->image_height;
@@ -172,8 +175,8 @@ static ik_status read_estimate(j_decompress_ptr source, estimate_state *state, c
         return status;
     }
     // jpeg_read_coefficients keeps every component's coefficients (the colour's too, though its scans may be left
-    // out), the compressor writes them from there; both objects' state; and the output at its largest: a gray
-    // JPEG of the same size, as the pixel encoder bounds it.
+    // out), the compressor writes them from there; both objects' state; and the output, reserved at the worst
+    // case of a gray JPEG of the same size, as the pixel encoder reserves it.
     ik__encode_estimate gray;
     status = ik__jpeg_encode_estimate(source->image_width, source->image_height, 1, &gray, message, capacity);
     if (status != IK_OK) {
@@ -181,7 +184,7 @@ static ik_status read_estimate(j_decompress_ptr source, estimate_state *state, c
     }
     estimate->output_bytes = gray.output_bytes;
     estimate->peak_bytes = ik__sat_add(ik__sat_add(ik__jpeg_coefficient_bytes(source), 2 * IK__JPEG_STATE_BYTES),
-                                       ik__buffer_peak_bytes(IK__JPEG_OUTPUT_CHUNK, gray.output_bytes));
+                                       ik__buffer_peak_bytes(gray.output_bytes, gray.output_bytes));
     return IK_OK;
 }
 

@@ -80,9 +80,14 @@ int ik__buffer_reserve(ik__buffer *buffer, size_t additional);
 /// Appends `length` bytes; returns 0 when that cannot be allocated.
 int ik__buffer_append(ik__buffer *buffer, const unsigned char *bytes, size_t length);
 void ik__buffer_free(ik__buffer *buffer);
-/// The most bytes a buffer holds while it grows from a first reserve of `first_reserve` bytes to hold at most
-/// `most_bytes`: its final capacity, plus the old block during the last realloc (which may copy).
-uint64_t ik__buffer_peak_bytes(uint64_t first_reserve, uint64_t most_bytes);
+/// Gives the buffer exactly `capacity` bytes of room, when it has less; returns 0 when that cannot be allocated.
+/// The encoders reserve their worst case once: the output never moves while it is written, and the pages it never
+/// writes are never resident.
+int ik__buffer_reserve_exact(ik__buffer *buffer, uint64_t capacity);
+/// The most bytes a buffer reserved at exactly `reserved` bytes holds while it is filled with at most `most_bytes`:
+/// `reserved`, or, should `most_bytes` exceed it, the doubled capacity plus the old block during the last realloc
+/// (which may copy).
+uint64_t ik__buffer_peak_bytes(uint64_t reserved, uint64_t most_bytes);
 
 /* ---- the JPEG work budget (probe.c walks the scan headers, jpeg_error.c watches libjpeg) ---- */
 

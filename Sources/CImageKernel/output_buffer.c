@@ -36,19 +36,31 @@ int ik__buffer_append(ik__buffer *buffer, const unsigned char *bytes, size_t len
     return 1;
 }
 
-uint64_t ik__buffer_peak_bytes(uint64_t first_reserve, uint64_t most_bytes) {
-    // The same growth as ik__buffer_reserve: from 4096 doubling to the first reserve, then doubling whenever
-    // more is needed than the capacity holds, which never exceeds `most_bytes`.
-    uint64_t capacity = 4096;
-    while (capacity < first_reserve && capacity < UINT64_MAX / 2) {
-        capacity *= 2;
+int ik__buffer_reserve_exact(ik__buffer *buffer, uint64_t capacity) {
+    if (capacity <= buffer->capacity) {
+        return 1;
     }
+    if (capacity > SIZE_MAX) {
+        return 0;
+    }
+    unsigned char *data = realloc(buffer->data, (size_t)capacity);
+    if (data == NULL) {
+        return 0;
+    }
+    buffer->data = data;
+    buffer->capacity = (size_t)capacity;
+    return 1;
+}
+
+uint64_t ik__buffer_peak_bytes(uint64_t reserved, uint64_t most_bytes) {
+    // The same growth as ik__buffer_reserve beyond the reserve: doubling whenever more is needed than it holds.
+    uint64_t capacity = reserved;
     int grew = 0;
     while (capacity < most_bytes && capacity < UINT64_MAX / 2) {
-        capacity *= 2;
+        capacity = capacity < 4096 ? 4096 : capacity * 2;
         grew = 1;
     }
-    return ik__sat_add(ik__sat_add(capacity, grew ? capacity / 2 : 0), 2 * IK__ALLOCATION_SLACK);
+    return ik__sat_add(ik__sat_add(capacity, grew ? capacity / 2 : 0), IK__ALLOCATION_SLACK);
 }
 
 void ik__buffer_free(ik__buffer *buffer) {

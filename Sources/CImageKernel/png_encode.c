@@ -75,10 +75,13 @@ static ik_status write_png(encode_state *state, const ik_image *image, char *mes
     return IK_OK;
 }
 
-/// The first reserve of the output: a resized photo compresses to about a third of its raw size.
-static size_t first_reserve(size_t stride, uint32_t height) {
-    size_t estimate = stride / 3 * height;
-    return estimate < 4096 ? 4096 : estimate;
+/// The largest PNG of `height` rows of `row` bytes, what the encoder reserves for its output at once: every row
+/// stored with its filter byte, deflate's worst case (stored blocks cost 5 bytes a 16 KB block, zlib's
+/// deflateBound: under 1/2048), IDAT chunks of 8 KB with 12 bytes each (under 1/512 together), and the signature,
+/// IHDR and IEND.
+static uint64_t worst_size(uint64_t row, uint64_t height) {
+    uint64_t raw = ik__sat_mul(height, ik__sat_add(row, 1));
+    return ik__sat_add(raw, raw / 512 + 1024);
 }
 
 /// What libpng takes besides the rows to write, with room to spare: its structs, the 8 KB compression buffer
@@ -92,14 +95,9 @@ void ik__png_encode_estimate(uint32_t width, uint32_t height, uint32_t channels,
     // candidate and the best so far, each one byte longer than the row (its filter type).
     uint64_t bytes = ik__sat_mul(ik__sat_add(row, 1 + IK__ALLOCATION_SLACK), 4);
     bytes = ik__sat_add(bytes, ik__sat_add(ik__sat_mul(height, sizeof(png_bytep)), IK__ALLOCATION_SLACK));
-    // The largest PNG: every row stored with its filter byte, deflate's worst case (stored blocks cost 5 bytes a
-    // 16 KB block, zlib's deflateBound: under 1/2048), IDAT chunks of 8 KB with 12 bytes each (under 1/512
-    // together), and the signature, IHDR and IEND.
-    uint64_t raw = ik__sat_mul(height, ik__sat_add(row, 1));
-    estimate->output_bytes = ik__sat_add(raw, raw / 512 + 1024);
-    size_t stride = row > SIZE_MAX ? SIZE_MAX : (size_t)row;
+    estimate->output_bytes = worst_size(row, height);
     estimate->peak_bytes = ik__sat_add(ik__sat_add(bytes, WRITER_STATE_BYTES),
-                                       ik__buffer_peak_bytes(first_reserve(stride, height), estimate->output_bytes));
+                                       ik__buffer_peak_bytes(estimate->output_bytes, estimate->output_bytes));
 }
 
 ik_status ik__png_encode(const ik_image *image, ik__buffer *output, char *message, size_t capacity) {
@@ -111,8 +109,7 @@ ik_status ik__png_encode(const ik_image *image, ik__buffer *output, char *messag
     memset(&state, 0, sizeof(state));
     memset(output, 0, sizeof(*output));
     state.output = output;
-    // Start at a third of the raw size, and grow less often.
-    if (!ik__buffer_reserve(output, first_reserve(image->stride, image->height))) {
+    if (!ik__buffer_reserve_exact(output, worst_size(image->stride, image->height))) {
         return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the PNG output");
     }
 

@@ -61,7 +61,7 @@
  * Every size computation is checked for overflow before it is used for an allocation, and every error path
  * frees what it took. At its peak ik_process holds the decoded pixels and the resized pixels (at most 4 bytes a
  * pixel each; a resize keeps one row of scratch, or one intermediate image when it enlarges vertically), plus
- * the encoded output. A progressive JPEG adds libjpeg's coefficient buffer for the whole image (up to 6 bytes a
+ * the encoded output (reserved at its worst case; see MEMORY ESTIMATES). A progressive JPEG adds libjpeg's coefficient buffer for the whole image (up to 6 bytes a
  * pixel at full size, whatever the decode scale), and so does the grayscale JPEG-to-JPEG path for any JPEG (3
  * bytes a pixel for 4:2:0, 6 for 4:4:4) instead of pixel buffers.
  *
@@ -83,10 +83,12 @@
  *   - each resize: its source, its result, the weights of both axes (taps x size each), a row of 32-bit sums
  *     and, when enlarging vertically, the intermediate image.
  *   - an EXIF rotation: a copy of the image at the output size.
- *   - encode: the image, the encoder's rows and state (zlib's deflate, 256 KiB), and the output buffer at its
- *     largest while it doubles (up to 1.5 times its final capacity during the last realloc), for the worst
- *     encoded size: PNG the raw rows with deflate's and the chunks' overhead; JPEG tjBufSize()'s worst case, 2
- *     bytes a pixel for gray and 3 for 4:2:0 (quality 100 noise).
+ *   - encode: the image, the encoder's rows and state (zlib's deflate, 256 KiB), and the output buffer, which
+ *     the encoder reserves at once at the worst encoded size: PNG the raw rows with deflate's and the chunks'
+ *     overhead; JPEG tjBufSize()'s worst case, 2 bytes a pixel for gray and 3 for 4:2:0 (quality 100 noise).
+ *     Only the pages written become resident, so the resident peak is lower than the estimate by what the
+ *     result does not fill. A JPEG beyond tjBufSize()'s bound (not seen in practice) still succeeds: its buffer
+ *     doubles, past the estimate.
  *   - the grayscale JPEG-to-JPEG path instead: the coefficient arrays of every component, two libjpeg objects
  *     and the output buffer.
  *

@@ -126,7 +126,7 @@ extension Imaging {
             defer { posix_spawn_file_actions_destroy(&actions) }
             posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
             let argv = ([path] + arguments).map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
+            defer { for argument in argv { free(argument) } }
             var pid: pid_t = 0
             let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
             close(ends[1])
