@@ -49,8 +49,9 @@ public struct ImageKernel: Sendable {
 
     /// An upper bound of the memory `process(bytes, options:)` takes, in bytes, from the header alone: the most the
     /// kernel holds at once for the job (decode, coefficient arrays, resample, rotation, encoder and output buffer;
-    /// MEMORY ESTIMATES in `image_kernel.h`) plus the copy of the result `process` makes before the kernel frees its
-    /// own. Throws what `process` would throw for what the header and options already refuse.
+    /// MEMORY ESTIMATES in `image_kernel.h`), or, when larger, the kernel's result beside the copy `process` makes
+    /// of it (by then the kernel has freed everything else). Throws what `process` would throw for what the header
+    /// and options already refuse. The input bytes are the caller's and not included.
     public func estimatedPeakBytes(_ bytes: [UInt8], options: ProcessingOptions) throws(ImageError) -> Int {
         var kernelOptions = try Self.kernelOptions(for: options, maxPixels: maxPixels)
         var estimate = ik_estimate()
@@ -59,8 +60,8 @@ public struct ImageKernel: Sendable {
                 ik_estimate_peak($0.baseAddress, $0.count, &kernelOptions, &estimate, message, capacity)
             }
         }
-        let (total, overflow) = estimate.peak_bytes.addingReportingOverflow(estimate.output_bytes)
-        return overflow ? Int.max : Int(clamping: total)
+        let (resultAndCopy, overflow) = estimate.output_bytes.multipliedReportingOverflow(by: 2)
+        return overflow ? Int.max : Int(clamping: max(estimate.peak_bytes, resultAndCopy))
     }
 
     /// Decodes `bytes` at full size into 8-bit pixels.

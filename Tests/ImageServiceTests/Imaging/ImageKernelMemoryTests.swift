@@ -178,7 +178,7 @@ extension Imaging {
             #expect(measured.output <= measured.outputEstimate, "\(label): output \(measured.output)")
             #expect(measured.estimatorPeak < 256 * 1024, "\(label): the estimator took \(measured.estimatorPeak)")
             let swift = try kernel.estimatedPeakBytes(bytes, options: job.options)
-            #expect(swift == measured.estimate + measured.outputEstimate, "\(label)")
+            #expect(swift == max(measured.estimate, 2 * measured.outputEstimate), "\(label)")
         }
 
         @Test(arguments: fixtureNames)
