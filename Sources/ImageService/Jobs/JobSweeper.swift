@@ -14,6 +14,7 @@ public final class JobSweeper: Sendable {
     private let logger: Logger
     private let claiming = Atomic(true)
     private let running = Atomic(true)
+    private let started = Atomic(false)
     private let finished = DispatchSemaphore(value: 0)
 
     /// Jobs taken per statement: small batches spread work over replicas and bound the bytes in one result.
@@ -34,6 +35,7 @@ public final class JobSweeper: Sendable {
 
     /// Starts the sweeper thread. Its first act is to end the leases this replica's previous run left behind.
     public func start() {
+        started.store(true, ordering: .releasing)
         let thread = Thread { [self] in
             var loop = Loop(sweeper: self)
             loop.run()
@@ -48,11 +50,11 @@ public final class JobSweeper: Sendable {
         claiming.store(false, ordering: .releasing)
     }
 
-    /// Stops the thread (within about a second).
+    /// Stops the thread (within about a second); nothing to wait for if it never started.
     public func stop() {
         claiming.store(false, ordering: .releasing)
         running.store(false, ordering: .releasing)
-        finished.wait()
+        if started.load(ordering: .acquiring) { finished.wait() }
     }
 
     private struct Loop {
