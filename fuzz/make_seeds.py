@@ -189,6 +189,8 @@ def request_target_seeds():
         "dot-segments": b"/./a/../b",
         "backslash": b"/a\\b",
         "encoded-nul": b"/%00",
+        # Found by the fuzz smoke: `/` then a combining mark is one grapheme cluster, not a `/` followed by text.
+        "combining-after-slash": b"/%e3%80%ae",
     }
     for name, data in targets.items():
         write("request_target", name, data)

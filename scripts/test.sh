@@ -95,6 +95,11 @@ log "security attacks (tests/security/attack.py)"
 IMAGEPROC_BINARY="$(swift build --show-bin-path)/imageproc" python3 "$REPO_ROOT/tests/security/attack.py" ||
     failed+=("security")
 
+# The memory budget read from a real 1 GiB memory cgroup (root only: it creates the group, and removes it).
+log "memory budget in a cgroup (tests/resources/memory_budget.py)"
+IMAGEPROC_BINARY="$(swift build --show-bin-path)/imageproc" python3 "$REPO_ROOT/tests/resources/memory_budget.py" ||
+    failed+=("memory budget")
+
 # The published contract: schemathesis against a live server on the same database.
 "$REPO_ROOT/scripts/contract-test.sh" || failed+=("contract")
 

@@ -32,6 +32,13 @@ struct ServeCommand: ParsableCommand {
             """)
     var maxEnlargement: Int?
 
+    @Option(
+        help: """
+            Memory the process may use, in bytes or with KiB, MiB or GiB (env IMAGEPROC_MEMORY_BUDGET, default: the \
+            container's limit less 15 % or 128 MiB, or the machine's memory).
+            """)
+    var memoryBudget: String?
+
     @Option(help: "Jobs waiting in memory for a worker, at most (env IMAGEPROC_QUEUE_CAPACITY, default 64).")
     var queueCapacity: Int?
 
@@ -113,7 +120,7 @@ struct ServeCommand: ParsableCommand {
         }
         let origins = (corsOrigins ?? environment["IMAGEPROC_CORS_ORIGINS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let configuration = ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             http: http,
             databaseURL: databaseURL ?? environment["DATABASE_URL"] ?? "",
             workers: try setting(workers, "IMAGEPROC_WORKERS", 4),
@@ -124,6 +131,16 @@ struct ServeCommand: ParsableCommand {
         guard configuration.workers > 0, configuration.queueCapacity > 0 else {
             throw ValidationError("workers and queue capacity must be positive")
         }
+        let budget: MemoryBudget
+        if let text = memoryBudget ?? environment["IMAGEPROC_MEMORY_BUDGET"] {
+            guard let bytes = MemoryBudget.parseSize(text) else {
+                throw ValidationError("the memory budget must be bytes or a number with KiB, MiB or GiB, not \(text)")
+            }
+            budget = MemoryBudget(limitBytes: bytes, source: .configured)
+        } else {
+            budget = MemoryBudget.detect()
+        }
+        configuration.apply(budget)
 
         let format = logFormat ?? environment["IMAGEPROC_LOG_FORMAT"] ?? "text"
         guard format == "text" || format == "json" else { throw ValidationError("unknown log format \(format)") }
@@ -133,6 +150,15 @@ struct ServeCommand: ParsableCommand {
             return TextLogHandler(label: label, level: logLevel)
         }
         let logger = Logger(label: "imageproc")
+        logger.info(
+            "memory budget",
+            metadata: [
+                "memory.limit_bytes": "\(budget.limitBytes)", "memory.source": "\(budget.source)",
+                "memory.budget_bytes": "\(budget.totalBytes)",
+                "memory.request_bodies_bytes": "\(configuration.http.bodyBudgetBytes)",
+                "memory.queued_originals_bytes": "\(configuration.queueByteCapacity)",
+                "memory.responses_bytes": "\(configuration.http.outputBudgetBytes)",
+            ])
         let application = try Application(configuration: configuration, logger: logger)
         try application.start()
 

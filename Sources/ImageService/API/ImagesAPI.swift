@@ -23,13 +23,16 @@ public struct ImagesAPI: Sendable {
     let completions: JobCompletionSignal
     let metrics: JobMetrics
     let logger: Logger
+    /// Until the schema is migrated, every route that uses the database answers 503 (the service starts first).
+    let schema: SchemaReadiness
 
     /// `previews` renders on the budget it was given; without one, previews get a budget of one slot of their own.
     public init(
         database: PostgresPool, photoDatabase: PostgresPool? = nil, queue: WorkQueue, kernel: ImageKernel,
         previews: PreviewRenderer? = nil, settings: JobSettings, completions: JobCompletionSignal,
-        metrics: JobMetrics, logger: Logger
+        metrics: JobMetrics, logger: Logger, schema: SchemaReadiness = SchemaReadiness(ready: true)
     ) {
+        self.schema = schema
         self.database = database
         self.photoDatabase = photoDatabase ?? database
         self.queue = queue
@@ -301,6 +304,9 @@ public struct ImagesAPI: Sendable {
 
     func readiness(_ request: HTTPRequest) async throws -> HTTPResponse {
         _ = try QueryParameters(request.head, allowed: [])
+        guard schema.isReady else {
+            return APIError.unavailable(code: "not_ready", "the database is not ready yet", retryAfter: 5).response()
+        }
         do {
             _ = try await database.withConnection { _ = try $0.query("SELECT 1", []) }
             return .json(.ok, ["status": "ready"])
@@ -330,6 +336,7 @@ public struct ImagesAPI: Sendable {
     private func withDatabase<T: Sendable>(
         on pool: PostgresPool? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
+        guard schema.isReady else { throw DatabaseUnavailable() }
         do {
             return try await (pool ?? database).withConnection(body)
         } catch let error as PostgresError where error.isConnectionError {

@@ -151,7 +151,7 @@ public struct Router: HTTPResponder {
 
     /// A CORS preflight: which methods the path has and which request headers a page may send. Public, since a
     /// browser sends no credentials with it.
-    private func preflight(_ head: HTTPRequestHead, _ path: [Substring]) -> HTTPResponse {
+    private func preflight(_ head: HTTPRequestHead, _ path: [String]) -> HTTPResponse {
         var methods = routes.filter { Self.match($0.segments, path) != nil }.map(\.method)
         guard !methods.isEmpty else { return APIError.notFound("no route for \(head.path)").response() }
         if methods.contains(.get) { methods.append(.head) }
@@ -164,17 +164,21 @@ public struct Router: HTTPResponder {
             ])
     }
 
-    /// The segments of a canonical path, which has no empty ones (``RequestTarget``); `/` has none.
-    private static func split(_ path: String) -> [Substring] {
-        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().filter { !$0.isEmpty }
+    /// The segments of a canonical path, which has no empty ones (``RequestTarget``); `/` has none. Split on the
+    /// bytes, as the canonicaliser checks them: splitting a `String` goes by grapheme clusters, and `/` followed by
+    /// a combining mark (`/%CC%81api`) is one cluster that is not `/`, so the router would see other segments.
+    private static func split(_ path: String) -> [String] {
+        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+            .map { String(decoding: $0, as: UTF8.self) }
     }
 
-    private static func match(_ segments: [Segment], _ path: [Substring]) -> RouteParameters? {
+    private static func match(_ segments: [Segment], _ path: [String]) -> RouteParameters? {
         guard segments.count == path.count else { return nil }
         var parameters = RouteParameters()
         for (segment, component) in zip(segments, path) {
             switch segment {
-            case .literal(let literal) where literal == component:
+            // Bytes, not `==`: String equality is canonical equivalence (U+212A KELVIN SIGN equals "K").
+            case .literal(let literal) where literal.utf8.elementsEqual(component.utf8):
                 continue
             case .literal:
                 return nil

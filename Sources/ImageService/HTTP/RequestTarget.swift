@@ -68,7 +68,7 @@ struct RequestTarget {
         guard let path = String(validating: decoded, as: UTF8.self) else {
             throw .badRequest("invalid percent-encoding in path")
         }
-        if path == "/" { return path }
+        if path.utf8.elementsEqual("/".utf8) { return path }
         for segment in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
             if segment.isEmpty { throw .badRequest("empty segment in path") }
             if segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) {

@@ -14,10 +14,14 @@ public final class JobSweeper: Sendable {
     private let logger: Logger
     private let claiming = Atomic(true)
     private let running = Atomic(true)
+    private let started = Atomic(false)
     private let finished = DispatchSemaphore(value: 0)
 
     /// Jobs taken per statement: small batches spread work over replicas and bound the bytes in one result.
     private static let claimBatch = 4
+    /// Claim statements per sweep at most, so that a sweep always ends and the heartbeat after it is never late
+    /// (the memory queue's 64 places take 16).
+    private static let maxClaimStatements = 16
     /// Rows deleted per retention statement, so deletion never holds long locks or bloats one transaction.
     private static let retentionBatch = 100
 
@@ -31,6 +35,7 @@ public final class JobSweeper: Sendable {
 
     /// Starts the sweeper thread. Its first act is to end the leases this replica's previous run left behind.
     public func start() {
+        started.store(true, ordering: .releasing)
         let thread = Thread { [self] in
             var loop = Loop(sweeper: self)
             loop.run()
@@ -45,11 +50,11 @@ public final class JobSweeper: Sendable {
         claiming.store(false, ordering: .releasing)
     }
 
-    /// Stops the thread (within about a second).
+    /// Stops the thread (within about a second); nothing to wait for if it never started.
     public func stop() {
         claiming.store(false, ordering: .releasing)
         running.store(false, ordering: .releasing)
-        finished.wait()
+        if started.load(ordering: .acquiring) { finished.wait() }
     }
 
     private struct Loop {
@@ -137,19 +142,29 @@ public final class JobSweeper: Sendable {
             }
         }
 
-        /// Fills the free places of the memory queue with jobs nobody holds.
+        /// Fills the free places of the memory queue with jobs nobody holds, by count and by bytes. A sweep ends:
+        /// after a short batch, when the queue turns out full (a job that no longer fits goes back at once), and
+        /// after `maxClaimStatements` at most. (It once looped while the queue was full by bytes: each turn claimed
+        /// four originals, released them and started again, and the heartbeat waited.)
         private func claim(_ store: JobStore) throws {
-            while sweeper.queue.freeSlots > 0 {
-                let claimed = try store.claim(lease: lease, limit: min(sweeper.queue.freeSlots, JobSweeper.claimBatch))
+            for _ in 0..<JobSweeper.maxClaimStatements {
+                let slots = sweeper.queue.freeSlots
+                let free = sweeper.queue.freeBytes
+                guard slots > 0, free.bytes > 0 || free.isEmpty else { return }
+                let claimed = try store.claim(
+                    lease: lease, limit: min(slots, JobSweeper.claimBatch), maxBytes: free.bytes,
+                    firstAlways: free.isEmpty)
+                var full = false
                 for item in claimed {
                     sweeper.metrics.claimed.increment()
                     if item.wasAbandoned { sweeper.metrics.recovered.increment() }
-                    if !sweeper.queue.enqueueIfRoom(item.job) {
+                    if full || !sweeper.queue.enqueueIfRoom(item.job) {
                         // The queue filled up meanwhile (uploads): leave the job to the next sweep, here or elsewhere.
                         try store.release(id: item.job.id, owner: settings.replicaID)
+                        full = true
                     }
                 }
-                if claimed.count < JobSweeper.claimBatch { return }
+                if full || claimed.count < JobSweeper.claimBatch { return }
             }
         }
     }

@@ -57,6 +57,15 @@ public final class WorkQueue: @unchecked Sendable {
         return capacity - count
     }
 
+    /// How many more bytes of originals the queue would take now, and whether it is empty (then it takes any one
+    /// job, so that a job larger than the byte capacity is not refused forever).
+    public var freeBytes: (bytes: Int, isEmpty: Bool) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .running(_, _, let count, let bytes) = state else { return (0, false) }
+        return (max(0, byteCapacity - bytes), count == 0)
+    }
+
     /// Blocks until a job is available and returns it, or returns nil once the queue is shut down.
     public func next() -> PendingJob? {
         condition.lock()

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 
-/// The running service: schema migration, the worker pool, the sweeper that shares the durable queue with other
-/// replicas, and the HTTP server, started and stopped in the right order.
+/// The running service: the HTTP server, schema migration as soon as the database answers, then the worker pool
+/// and the sweeper that shares the durable queue with other replicas; started and stopped in the right order.
 public final class Application: Sendable {
     public let configuration: ServiceConfiguration
     /// The queue's counters and gauges.
@@ -20,6 +20,8 @@ public final class Application: Sendable {
     private let workers: WorkerPool
     private let sweeper: JobSweeper
     private let server: HTTPServer
+    /// Whether the schema is migrated; the routes that use the database answer 503 until it is.
+    let schema = SchemaReadiness()
 
     public convenience init(configuration: ServiceConfiguration, logger: Logger) throws {
         try self.init(configuration: configuration, logger: logger, completions: JobCompletionSignal())
@@ -54,7 +56,7 @@ public final class Application: Sendable {
         }
         ImagesAPI(
             database: database, photoDatabase: photoDatabase, queue: queue, kernel: kernel, previews: previews,
-            settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger
+            settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger, schema: schema
         ).register(on: &router)
         OpenAPIDocument.register(path: configuration.openAPIPath, webRoot: configuration.webRoot, on: &router)
         if let webRoot = configuration.webRoot {
@@ -63,19 +65,19 @@ public final class Application: Sendable {
         server = try HTTPServer(configuration: configuration.http, responder: router, logger: logger)
     }
 
-    /// Migrates the schema, starts the workers and the sweeper (which first takes back what this replica's previous
-    /// run left unfinished), and starts serving. Returns the port it listens on.
+    /// Starts serving at once, whether or not the database answers; then, as soon as it does, migrates the schema
+    /// and starts the workers and the sweeper (which first takes back what this replica's previous run left
+    /// unfinished). Returns the port it listens on; throws only when it cannot listen.
     @discardableResult
     public func start() throws -> Int {
         AllocatorPolicy.applyForService()
-        let applied = try Migrations.run(on: try PostgresConnection(configuration.databaseURL))
-        if !applied.isEmpty {
-            logger.info("schema migrated", metadata: ["db.migrations": "\(applied)"])
-        }
-        workers.start()
-        sweeper.start()
         let port = try server.start()
-        logger.info("started", metadata: ["replica": "\(configuration.jobs.replicaID)"])
+        let (workers, sweeper, logger, replica) = (workers, sweeper, logger, configuration.jobs.replicaID)
+        schema.start(conninfo: configuration.databaseURL, logger: logger) {
+            workers.start()
+            sweeper.start()
+            logger.info("started", metadata: ["replica": "\(replica)"])
+        }
         return port
     }
 
@@ -84,6 +86,7 @@ public final class Application: Sendable {
     /// at once, and closes everything.
     public func shutdown() {
         let deadline = ContinuousClock.now + configuration.jobs.shutdownGracePeriod
+        schema.stop()
         sweeper.stopClaiming()
         server.shutdown(timeout: configuration.jobs.shutdownGracePeriod)
         let unfinished = workers.stop(deadline: deadline)

@@ -27,6 +27,14 @@ public struct ServiceConfiguration: Sendable {
     /// The OpenAPI document served at `/openapi.yaml`; nil means `openapi.yaml` beside the web root.
     public var openAPIPath: String?
 
+    /// Sizes what holds memory from `budget` (the split lives in ``MemoryBudget``): the request bodies received at
+    /// once, the originals waiting in the memory queue, the responses waiting for their clients.
+    public mutating func apply(_ budget: MemoryBudget) {
+        http.bodyBudgetBytes = budget.requestBodyBytes(maxBodyBytes: http.limits.maxBodyBytes)
+        http.outputBudgetBytes = budget.responseBytes
+        queueByteCapacity = budget.queuedOriginalBytes
+    }
+
     public init(
         http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "", workers: Int = 4,
         databasePoolSize: Int = 8, photoConnections: Int = 1, queueCapacity: Int = 64,

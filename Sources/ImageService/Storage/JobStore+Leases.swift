@@ -69,25 +69,38 @@ extension JobStore {
     /// Takes up to `limit` jobs nobody holds — queued and free, or held by a replica whose lease ran out — oldest
     /// first, skipping rows other sweeps are taking at the same moment. Taken jobs are `queued` and held by
     /// `lease.owner`.
-    public func claim(lease: JobLease, limit: Int) throws(PostgresError) -> [ClaimedJob] {
+    ///
+    /// At most `maxBytes` of originals in all, oldest first (and the oldest whatever its size when `firstAlways`,
+    /// for an empty queue): the candidates are locked, then only the run of them whose sizes add up within the
+    /// bound is taken and read, so a queue full by bytes reads no original it cannot hold.
+    public func claim(
+        lease: JobLease, limit: Int, maxBytes: Int = .max, firstAlways: Bool = true
+    ) throws(PostgresError) -> [ClaimedJob] {
         let result = try connection.query(
             """
             WITH candidates AS (
-                SELECT id, status FROM processed_images
+                SELECT id, status, uploaded_at, original_bytes FROM processed_images
                 WHERE status IN ('queued', 'processing')
                     AND (locked_by IS NULL OR lease_expires_at < now())
                     AND (next_attempt_at IS NULL OR next_attempt_at <= now())
                 ORDER BY uploaded_at
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
+            ), fitting AS (
+                SELECT id, status FROM (
+                    SELECT id, status, original_bytes,
+                        sum(original_bytes) OVER (ORDER BY uploaded_at, id) AS running_bytes
+                    FROM candidates
+                ) AS sized
+                WHERE running_bytes <= $4 OR (running_bytes = original_bytes AND $5)
             )
             UPDATE processed_images AS job SET status = 'queued', locked_by = $1,
                 lease_expires_at = now() + $2 * interval '1 millisecond', updated_at = now()
-            FROM candidates
+            FROM fitting AS candidates
             WHERE job.id = candidates.id
             RETURNING job.id, job.operations, job.width, job.height, job.fit, job.output_format, job.quality,
                 job.original_data, candidates.status = 'processing' AS was_abandoned
-            """, [lease.owner, Int(lease.duration.milliseconds), limit])
+            """, [lease.owner, Int(lease.duration.milliseconds), limit, maxBytes, firstAlways])
         return try (0..<result.rowCount).map { row throws(PostgresError) in
             let job = PendingJob(
                 id: try Self.required(result.uuid(row, "id"), "id"),

@@ -25,6 +25,13 @@ import Testing
         #expect(response.body == Array("index.html".utf8))
     }
 
+    /// The router once split the path as a `String`, by grapheme clusters: `/` followed by a combining mark was no
+    /// separator, so `/\u{301}x/y` was the one segment `y` to it (two to the canonicaliser) and reached `/{file}`.
+    @Test func splitsOnEverySlashEvenBeforeACombiningMark() async throws {
+        #expect(try await Self.respond(.get, "/%CC%81x/y").status == .notFound)
+        #expect(try await Self.respond(.get, "/%E3%80%AE").body == Array("\u{302E}".utf8))
+    }
+
     // Two templates matching one path (`/healthz` and `/{file}`) used to list GET twice in Allow.
     @Test func namesEachAllowedMethodOnceWhenTwoTemplatesMatch() async throws {
         let response = try await Self.respond(.post, "/healthz")

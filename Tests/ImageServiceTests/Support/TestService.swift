@@ -31,6 +31,10 @@ final class TestService: @unchecked Sendable {
         logger.logLevel = .warning
         application = try Application(configuration: configuration, logger: logger, completions: completions)
         port = try application.start()
+        // The service listens at once and migrates as soon as the database answers: wait for that, as a load
+        // balancer waits for /readyz.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !application.schema.isReady, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
     }
 
     deinit {

@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import ImageService
+
+/// The sweeper against a real PostgreSQL: what it claims, and that a sweep always ends.
+@Suite(.timeLimit(.minutes(1))) struct JobSweeperTests {
+    private static func job(bytes: Int) -> NewJob {
+        NewJob(
+            original: [UInt8](repeating: 7, count: bytes), originalInfo: ImageInfo(format: .png, width: 4, height: 4),
+            options: ProcessingOptions(operations: [.grayscale]), filename: nil, metadata: nil, idempotencyKey: nil)
+    }
+
+    @Test func claimsOnlyTheOldestOriginalsThatFitTheBytesLeft() throws {
+        try TestDatabase.withScratchSchema { _, connect in
+            let store = JobStore(connection: try connect())
+            try Migrations.run(on: store.connection)
+            let ids = try (0..<3).map { _ in try store.insert(Self.job(bytes: 100)).created().id }
+            let lease = JobLease(owner: "me", duration: .seconds(60))
+            #expect(try store.claim(lease: lease, limit: 10, maxBytes: 250, firstAlways: false).map(\.job.id) == [ids[0], ids[1]])
+            #expect(try store.claim(lease: lease, limit: 10, maxBytes: 50, firstAlways: false).isEmpty)
+            // An empty queue takes the oldest whatever its size.
+            #expect(try store.claim(lease: lease, limit: 10, maxBytes: 50, firstAlways: true).map(\.job.id) == [ids[2]])
+        }
+    }
+
+    /// With the memory queue full by bytes (not by count), a sweep once claimed four originals, released them and
+    /// started again, forever: the backlog gauges were never updated and heartbeats waited.
+    @Test func aSweepEndsWhenTheQueueIsFullByBytes() async throws {
+        try await TestDatabase.withScratchSchemaAsync { schema in
+            let base = try TestDatabase.url()
+            let url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+            let store = JobStore(connection: try PostgresConnection(url))
+            try Migrations.run(on: store.connection)
+            for _ in 0..<5 { _ = try store.insert(Self.job(bytes: 2000)) }
+            let queue = WorkQueue(capacity: 64, byteCapacity: 1000)
+            let resident = PendingJob(id: UUID(), options: ProcessingOptions(operations: [.grayscale]), original: [UInt8](repeating: 1, count: 900))
+            #expect(queue.enqueueIfRoom(resident))
+            let metrics = JobMetrics()
+            var logger = Logger(label: "sweeper-test")
+            logger.logLevel = .critical
+            let settings = JobSettings(
+                replicaID: "sweeper-test", leaseDuration: .seconds(10), heartbeatInterval: .milliseconds(200),
+                sweepInterval: .milliseconds(100), shutdownGracePeriod: .seconds(1))
+            let sweeper = JobSweeper(queue: queue, conninfo: url, settings: settings, metrics: metrics, logger: logger)
+            sweeper.start()
+            defer { sweeper.stop() }
+            try await blocking {
+                for _ in 0..<50 where metrics.backlogQueued.load(ordering: .relaxed) != 5 {
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+            }
+            #expect(metrics.backlogQueued.load(ordering: .relaxed) == 5)
+            // No original that could not fit was read.
+            #expect(metrics.claimed.value == 0)
+        }
+    }
+}
