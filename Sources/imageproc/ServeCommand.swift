@@ -158,6 +158,7 @@ struct ServeCommand: ParsableCommand {
                 "memory.request_bodies_bytes": "\(configuration.http.bodyBudgetBytes)",
                 "memory.queued_originals_bytes": "\(configuration.queueByteCapacity)",
                 "memory.responses_bytes": "\(configuration.http.outputBudgetBytes)",
+                "memory.image_work_bytes": "\(configuration.imageWorkBytes)",
             ])
         let application = try Application(configuration: configuration, logger: logger)
         try application.start()

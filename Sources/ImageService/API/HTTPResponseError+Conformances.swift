@@ -22,7 +22,8 @@ extension ImageError: HTTPResponseError {
     public var status: HTTPStatus {
         switch self.code {
         case .unsupportedFormat: .unsupportedMediaType
-        case .corrupt, .truncated, .tooManyPixels, .tooComplex, .invalidArgument: .unprocessableContent
+        case .corrupt, .truncated, .tooManyPixels, .tooComplex, .invalidArgument, .tooLargeForMemory:
+            .unprocessableContent
         case .outOfMemory: .serviceUnavailable
         }
     }

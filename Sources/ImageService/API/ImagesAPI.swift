@@ -80,9 +80,13 @@ public struct ImagesAPI: Sendable {
         }
         let info = try kernel.probe(upload.bytes)
         try options.outputSize(for: info, maxEnlargement: settings.maxEnlargement, maxPixels: kernel.maxPixels)
+        let estimate = try kernel.estimatedPeakBytes(upload.bytes, options: options)
+        guard previews.budget.fits(estimate) else {
+            throw ImageError.tooLargeForMemory(estimate: estimate, budget: previews.budget.bytes)
+        }
         // With room in memory the job is born held by this replica and goes straight to a worker; without, it is
         // stored for whichever replica sweeps first, unless the backlog is already at its limit.
-        let reservation = queue.reserve(byteCount: upload.bytes.count)
+        let reservation = queue.reserve(byteCount: upload.bytes.count, estimate: estimate)
         let lease = reservation != nil ? JobLease(owner: settings.replicaID, duration: settings.leaseDuration) : nil
         if lease == nil, metrics.backlogQueued.value >= settings.maxBacklog {
             throw APIError(
@@ -91,7 +95,7 @@ public struct ImagesAPI: Sendable {
         }
         let job = NewJob(
             original: upload.bytes, originalInfo: info, options: options, filename: upload.filename,
-            metadata: upload.metadata, idempotencyKey: idempotencyKey)
+            metadata: upload.metadata, idempotencyKey: idempotencyKey, memoryEstimate: estimate)
         let pool = job.original.count > PostgresConnection.largeMessageBytes ? photoDatabase : database
         let outcome = try await withDatabase(on: pool) { connection in
             let outcome = try JobStore(connection: connection).insert(job, lease: lease)
@@ -101,7 +105,8 @@ public struct ImagesAPI: Sendable {
         switch outcome {
         case .created(let record):
             if let reservation = consume reservation {
-                reservation.fill(with: PendingJob(id: record.id, options: options, original: job.original))
+                reservation.fill(
+                    with: PendingJob(id: record.id, options: options, original: job.original, memoryEstimate: estimate))
             }
             let view = JobView(record)
             return .json(

@@ -2,7 +2,8 @@
 ///
 /// `code` is stable and meant for clients (its raw value is the API's error code); `message` says what is wrong
 /// in words, e.g. "JPEG data ends before the image is complete". Both come from the C kernel, which decides
-/// every error; this type only carries them across.
+/// every error about the image; this type only carries them across. The one code of the service's own is
+/// ``Code/tooLargeForMemory``: the kernel's estimate against this process's memory budget.
 public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kinds of failure, one per kernel status.
     public enum Code: String, Sendable, CaseIterable {
@@ -20,6 +21,8 @@ public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooComplex = "too_complex"
         /// The options cannot be carried out (out of range, or an output JPEG cannot hold).
         case invalidArgument = "invalid_argument"
+        /// Would need more memory than this process gives all image work together (``ImageWorkBudget``).
+        case tooLargeForMemory = "too_large_for_memory"
     }
 
     public var code: Code
@@ -31,4 +34,13 @@ public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    /// A job or preview estimated at `estimate` bytes where image work may hold `budget` at most.
+    public static func tooLargeForMemory(estimate: Int, budget: Int) -> ImageError {
+        let mebibytes = { (bytes: Int) in (bytes + (1 << 20) - 1) >> 20 }
+        return ImageError(
+            code: .tooLargeForMemory,
+            message: "processing this image would need about \(mebibytes(estimate)) MiB, more than the "
+                + "\(mebibytes(budget)) MiB this service gives image work; ask for a smaller result or use a smaller image")
+    }
 }

@@ -70,10 +70,13 @@ public struct NewJob: Sendable {
     public var metadata: String?
     /// The client's `Idempotency-Key`: the same key within 24 hours returns the first job instead of a new one.
     public var idempotencyKey: String?
+    /// The kernel's estimate of the job's peak memory (``ImageKernel/estimatedPeakBytes(_:options:)``), stored so
+    /// that a sweep can take only what fits in its replica's memory queue.
+    public var memoryEstimate: Int
 
     public init(
         id: UUID = UUID(), original: [UInt8], originalInfo: ImageInfo, options: ProcessingOptions,
-        filename: String?, metadata: String?, idempotencyKey: String? = nil
+        filename: String?, metadata: String?, idempotencyKey: String? = nil, memoryEstimate: Int = 0
     ) {
         self.id = id
         self.original = original
@@ -82,6 +85,7 @@ public struct NewJob: Sendable {
         self.filename = filename
         self.metadata = metadata
         self.idempotencyKey = idempotencyKey
+        self.memoryEstimate = memoryEstimate
     }
 }
 
@@ -90,10 +94,14 @@ public struct PendingJob: Sendable {
     public var id: UUID
     public var options: ProcessingOptions
     public var original: [UInt8]
+    /// The kernel's estimate of the job's peak memory, as made at upload: what the memory queue counts. Zero for
+    /// jobs stored before estimates were; the worker estimates again in any case before it runs the job.
+    public var memoryEstimate: Int
 
-    public init(id: UUID, options: ProcessingOptions, original: [UInt8]) {
+    public init(id: UUID, options: ProcessingOptions, original: [UInt8], memoryEstimate: Int = 0) {
         self.id = id
         self.options = options
         self.original = original
+        self.memoryEstimate = memoryEstimate
     }
 }

@@ -142,18 +142,18 @@ public final class JobSweeper: Sendable {
             }
         }
 
-        /// Fills the free places of the memory queue with jobs nobody holds, by count and by bytes. A sweep ends:
-        /// after a short batch, when the queue turns out full (a job that no longer fits goes back at once), and
-        /// after `maxClaimStatements` at most. (It once looped while the queue was full by bytes: each turn claimed
+        /// Fills the free places of the memory queue with jobs nobody holds, by count, bytes and estimate. A sweep
+        /// ends: after a short batch, when the queue turns out full (a job that no longer fits goes back at once),
+        /// and after `maxClaimStatements` at most. (It once looped while the queue was full by bytes: each turn claimed
         /// four originals, released them and started again, and the heartbeat waited.)
         private func claim(_ store: JobStore) throws {
             for _ in 0..<JobSweeper.maxClaimStatements {
                 let slots = sweeper.queue.freeSlots
-                let free = sweeper.queue.freeBytes
+                let free = sweeper.queue.freeRoom
                 guard slots > 0, free.bytes > 0 || free.isEmpty else { return }
                 let claimed = try store.claim(
                     lease: lease, limit: min(slots, JobSweeper.claimBatch), maxBytes: free.bytes,
-                    firstAlways: free.isEmpty)
+                    maxEstimate: free.estimate, firstAlways: free.isEmpty)
                 var full = false
                 for item in claimed {
                     sweeper.metrics.claimed.increment()

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A thread-safe FIFO of jobs between the request handlers and the worker threads, bounded by job count and by
-/// the bytes the jobs carry.
+/// A thread-safe FIFO of jobs between the request handlers and the worker threads, bounded by job count, by the
+/// bytes the jobs carry, and by their estimated peak memory: at most one image-work budget's worth of jobs waits
+/// here (``ImageWorkBudget``), so that the rest waits in PostgreSQL for whichever replica has room.
 ///
 /// Space is taken before a job exists: a handler calls `reserve(byteCount:)` before it stores the upload, so an
 /// accepted job always has a place here and a full queue is refused before anything is written. All state sits in
@@ -9,61 +10,84 @@ import Foundation
 /// wakes them all and hands back what they never started.
 public final class WorkQueue: @unchecked Sendable {
     private enum State {
-        case running(items: [PendingJob], head: Int, reservedCount: Int, reservedBytes: Int)
+        case running(items: [PendingJob], head: Int, reserved: Books)
         case stopped
+    }
+
+    /// What the reserved and waiting jobs take together.
+    private struct Books {
+        var count = 0
+        var bytes = 0
+        var estimate = 0
+
+        func adding(_ bytes: Int, _ estimate: Int) -> Books {
+            Books(count: count + 1, bytes: self.bytes + bytes, estimate: self.estimate + estimate)
+        }
+
+        func removing(_ bytes: Int, _ estimate: Int) -> Books {
+            Books(count: count - 1, bytes: self.bytes - bytes, estimate: self.estimate - estimate)
+        }
     }
 
     /// The most jobs the queue holds (reserved or waiting).
     public let capacity: Int
     /// The most original bytes the queued jobs may hold together.
     public let byteCapacity: Int
+    /// The most estimated peak bytes (``PendingJob/memoryEstimate``) the queued jobs may add up to.
+    public let estimateCapacity: Int
 
     private let condition = NSCondition()
     // Guarded by `condition`.
-    private var state: State = .running(items: [], head: 0, reservedCount: 0, reservedBytes: 0)
+    private var state: State = .running(items: [], head: 0, reserved: Books())
     /// Jobs handed to a worker and not yet reported `finished`.
     private var inProgress: Set<UUID> = []
 
-    public init(capacity: Int, byteCapacity: Int) {
-        precondition(capacity > 0 && byteCapacity > 0, "a work queue needs room for one job")
+    /// `estimateCapacity` defaults to no bound beyond count and bytes.
+    public init(capacity: Int, byteCapacity: Int, estimateCapacity: Int = .max) {
+        precondition(capacity > 0 && byteCapacity > 0 && estimateCapacity > 0, "a work queue needs room for one job")
         self.capacity = capacity
         self.byteCapacity = byteCapacity
+        self.estimateCapacity = estimateCapacity
     }
 
-    /// Takes room for one job of `byteCount` bytes, or returns nil when the queue is full or stopped.
+    /// Takes room for one job of `byteCount` bytes estimated to need `estimate` bytes while it runs, or returns nil
+    /// when the queue is full or stopped.
     ///
-    /// A job larger than the whole byte capacity is still admitted into an empty queue, so that no upload within
-    /// the body limit is refused forever.
-    public func reserve(byteCount: Int) -> WorkQueueReservation? {
+    /// Any one job is still admitted into an empty queue, so that no upload within the limits is refused forever.
+    public func reserve(byteCount: Int, estimate: Int = 0) -> WorkQueueReservation? {
         condition.lock()
         defer { condition.unlock() }
-        guard case .running(let items, let head, let count, let bytes) = state else { return nil }
-        let fitsBytes = bytes + byteCount <= byteCapacity || count == 0
-        guard count < capacity, fitsBytes else { return nil }
-        state = .running(items: items, head: head, reservedCount: count + 1, reservedBytes: bytes + byteCount)
-        return WorkQueueReservation(queue: self, byteCount: byteCount)
+        guard case .running(let items, let head, let reserved) = state, reserved.count < capacity else { return nil }
+        let fits =
+            reserved.count == 0
+            || (reserved.bytes + byteCount <= byteCapacity && reserved.estimate + estimate <= estimateCapacity)
+        guard fits else { return nil }
+        state = .running(items: items, head: head, reserved: reserved.adding(byteCount, estimate))
+        return WorkQueueReservation(queue: self, byteCount: byteCount, estimate: estimate)
     }
 
     /// Adds a job if there is room for it now (the sweep's path, which has the job before it can know its size).
     public func enqueueIfRoom(_ job: PendingJob) -> Bool {
-        reserve(byteCount: job.original.count)?.fill(with: job) ?? false
+        reserve(byteCount: job.original.count, estimate: job.memoryEstimate)?.fill(with: job) ?? false
     }
 
     /// How many more jobs the queue would take now, byte capacity aside.
     public var freeSlots: Int {
         condition.lock()
         defer { condition.unlock() }
-        guard case .running(_, _, let count, _) = state else { return 0 }
-        return capacity - count
+        guard case .running(_, _, let reserved) = state else { return 0 }
+        return capacity - reserved.count
     }
 
-    /// How many more bytes of originals the queue would take now, and whether it is empty (then it takes any one
-    /// job, so that a job larger than the byte capacity is not refused forever).
-    public var freeBytes: (bytes: Int, isEmpty: Bool) {
+    /// How many more bytes of originals and of estimates the queue would take now, and whether it is empty (then it
+    /// takes any one job, so that a job larger than either capacity is not refused forever).
+    public var freeRoom: (bytes: Int, estimate: Int, isEmpty: Bool) {
         condition.lock()
         defer { condition.unlock() }
-        guard case .running(_, _, let count, let bytes) = state else { return (0, false) }
-        return (max(0, byteCapacity - bytes), count == 0)
+        guard case .running(_, _, let reserved) = state else { return (0, 0, false) }
+        return (
+            max(0, byteCapacity - reserved.bytes), max(0, estimateCapacity - reserved.estimate), reserved.count == 0
+        )
     }
 
     /// Blocks until a job is available and returns it, or returns nil once the queue is shut down.
@@ -74,7 +98,7 @@ public final class WorkQueue: @unchecked Sendable {
             switch state {
             case .stopped:
                 return nil
-            case .running(var items, var head, let count, let bytes):
+            case .running(var items, var head, let reserved):
                 guard head < items.count else {
                     condition.wait()
                     continue
@@ -87,7 +111,7 @@ public final class WorkQueue: @unchecked Sendable {
                     head = 0
                 }
                 state = .running(
-                    items: items, head: head, reservedCount: count - 1, reservedBytes: bytes - job.original.count)
+                    items: items, head: head, reserved: reserved.removing(job.original.count, job.memoryEstimate))
                 inProgress.insert(job.id)
                 return job
             }
@@ -107,7 +131,7 @@ public final class WorkQueue: @unchecked Sendable {
     public var heldJobIDs: [UUID] {
         condition.lock()
         defer { condition.unlock() }
-        guard case .running(let items, let head, _, _) = state else { return Array(inProgress) }
+        guard case .running(let items, let head, _) = state else { return Array(inProgress) }
         return items[head...].map(\.id) + inProgress
     }
 
@@ -115,8 +139,8 @@ public final class WorkQueue: @unchecked Sendable {
     public var count: Int {
         condition.lock()
         defer { condition.unlock() }
-        guard case .running(_, _, let count, _) = state else { return 0 }
-        return count
+        guard case .running(_, _, let reserved) = state else { return 0 }
+        return reserved.count
     }
 
     /// Stops the queue: workers waiting in `next()` get nil, new reservations fail, and the jobs never started are
@@ -125,29 +149,29 @@ public final class WorkQueue: @unchecked Sendable {
     public func shutdown() -> [PendingJob] {
         condition.lock()
         defer { condition.unlock() }
-        guard case .running(let items, let head, _, _) = state else { return [] }
+        guard case .running(let items, let head, _) = state else { return [] }
         state = .stopped
         condition.broadcast()
         return Array(items[head...])
     }
 
-    fileprivate func fill(byteCount: Int, with job: PendingJob) -> Bool {
+    fileprivate func fill(byteCount: Int, estimate: Int, with job: PendingJob) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard case .running(var items, let head, let count, let bytes) = state else { return false }
-        // The reservation promised `byteCount`; the job may differ slightly (it should not), so keep the books exact.
+        guard case .running(var items, let head, let reserved) = state else { return false }
+        // The reservation promised its figures; the job may differ (it should not), so keep the books exact.
         items.append(job)
-        state = .running(
-            items: items, head: head, reservedCount: count, reservedBytes: bytes - byteCount + job.original.count)
+        let books = reserved.removing(byteCount, estimate).adding(job.original.count, job.memoryEstimate)
+        state = .running(items: items, head: head, reserved: books)
         condition.signal()
         return true
     }
 
-    fileprivate func release(byteCount: Int) {
+    fileprivate func release(byteCount: Int, estimate: Int) {
         condition.lock()
         defer { condition.unlock() }
-        guard case .running(let items, let head, let count, let bytes) = state else { return }
-        state = .running(items: items, head: head, reservedCount: count - 1, reservedBytes: bytes - byteCount)
+        guard case .running(let items, let head, let reserved) = state else { return }
+        state = .running(items: items, head: head, reserved: reserved.removing(byteCount, estimate))
     }
 }
 
@@ -157,24 +181,26 @@ public struct WorkQueueReservation: ~Copyable, @unchecked Sendable {
     // Unmanaged (retained by hand) because `discard self` accepts only trivially destroyed properties.
     private let queue: Unmanaged<WorkQueue>
     private let byteCount: Int
+    private let estimate: Int
 
-    fileprivate init(queue: WorkQueue, byteCount: Int) {
+    fileprivate init(queue: WorkQueue, byteCount: Int, estimate: Int) {
         self.queue = .passRetained(queue)
         self.byteCount = byteCount
+        self.estimate = estimate
     }
 
     /// Puts the job in the reserved place and wakes one worker. Returns false if the queue was shut down meanwhile
     /// (the job stays `queued` in the database for the next start).
     @discardableResult
     public consuming func fill(with job: PendingJob) -> Bool {
-        let filled = queue.takeUnretainedValue().fill(byteCount: byteCount, with: job)
+        let filled = queue.takeUnretainedValue().fill(byteCount: byteCount, estimate: estimate, with: job)
         queue.release()
         discard self
         return filled
     }
 
     deinit {
-        queue.takeUnretainedValue().release(byteCount: byteCount)
+        queue.takeUnretainedValue().release(byteCount: byteCount, estimate: estimate)
         queue.release()
     }
 }

@@ -12,8 +12,12 @@ import Synchronization
 /// newer attempt. A corrupt image fails the job; a lack of memory hands it back to be retried later; a lost
 /// database connection is retried with backoff, the result kept in memory, until it is written or the pool stops.
 ///
-/// Each kernel call holds a slot of the ``ImageWorkBudget`` it shares with the preview renderer, so that the two
-/// together never run more kernel calls at once than the budget has slots (the worker count).
+/// Before it decodes, a worker estimates the job's peak memory from the image's header and takes a slot and that
+/// many bytes of the ``ImageWorkBudget`` it shares with the preview renderer, so that the two together never run
+/// more kernel calls than there are workers nor hold more memory than the budget's share for image work: a job
+/// that does not fit now waits its turn (first come, first served); one larger than the whole share fails
+/// (`too_large_for_memory`) instead of running the process out of memory. The result's bytes stay counted until
+/// it is stored.
 public final class WorkerPool: Sendable {
     private let count: Int
     private let queue: WorkQueue
@@ -135,9 +139,19 @@ public final class WorkerPool: Sendable {
             }
             let clock = ContinuousClock.now
             let kernel = pool.kernel
-            let outcome = pool.budget.withSlot {
-                Result(catching: { () throws(ImageError) in try kernel.process(job.original, options: job.options) })
+            let estimate: Int
+            do throws(ImageError) {
+                estimate = try kernel.estimatedPeakBytes(job.original, options: job.options)
+                guard pool.budget.fits(estimate) else {
+                    throw .tooLargeForMemory(estimate: estimate, budget: pool.budget.bytes)
+                }
+            } catch {
+                fail(attempt, job, error, seconds: nil, logger: logger)
+                return
             }
+            var grant = pool.budget.grant(bytes: estimate)
+            let outcome = Result { () throws(ImageError) in try kernel.process(job.original, options: job.options) }
+            grant.endKernelCall(keeping: (try? outcome.get()).map { PostgresConnection.bytesToSend($0.bytes) } ?? 0)
             switch outcome {
             case .success(let result):
                 let elapsed = ContinuousClock.now - clock
@@ -154,11 +168,19 @@ public final class WorkerPool: Sendable {
                     logger.warning("job handed back for a retry", metadata: ["job.error": "\(error.code.rawValue)"])
                 }
             case .failure(let error):
-                logger[metadataKey: "job.error"] = "\(error.code.rawValue)"
-                let failure = JobFailure(code: error.code.rawValue, message: error.message)
-                finish(attempt, job, completed: false, seconds: (ContinuousClock.now - clock).seconds, logger: logger) {
-                    try $0.fail(attempt, failure: failure)
-                }
+                fail(attempt, job, error, seconds: (ContinuousClock.now - clock).seconds, logger: logger)
+            }
+        }
+
+        /// Fails the job for good with the image's error.
+        private mutating func fail(
+            _ attempt: JobAttempt, _ job: PendingJob, _ error: ImageError, seconds: Double?, logger: Logger
+        ) {
+            var logger = logger
+            logger[metadataKey: "job.error"] = "\(error.code.rawValue)"
+            let failure = JobFailure(code: error.code.rawValue, message: error.message)
+            finish(attempt, job, completed: false, seconds: seconds, logger: logger) {
+                try $0.fail(attempt, failure: failure)
             }
         }
 

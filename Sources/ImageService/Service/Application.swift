@@ -9,7 +9,8 @@ public final class Application: Sendable {
     public let metrics = JobMetrics()
     /// Everything `/metrics` shows.
     public let serviceMetrics: ServiceMetrics
-    /// The kernel calls that may run at once, `workers` of them, shared by the workers and the previews.
+    /// The kernel calls that may run at once, `workers` of them within the image work's memory, shared by the
+    /// workers and the previews.
     let imageWork: ImageWorkBudget
     let previews: PreviewRenderer
     let completions: JobCompletionSignal
@@ -33,13 +34,16 @@ public final class Application: Sendable {
         self.logger = logger
         let kernel = ImageKernel(maxPixels: configuration.maxPixels)
         self.completions = completions
-        imageWork = ImageWorkBudget(slots: configuration.workers)
+        imageWork = ImageWorkBudget(slots: configuration.workers, bytes: configuration.imageWorkBytes)
         previews = PreviewRenderer(kernel: kernel, budget: imageWork)
         database = PostgresPool(conninfo: configuration.databaseURL, maxConnections: configuration.databasePoolSize)
         photoDatabase = PostgresPool(
             conninfo: configuration.databaseURL, maxConnections: configuration.photoConnections,
             keptMessageBytes: configuration.http.limits.maxBodyBytes)
-        queue = WorkQueue(capacity: configuration.queueCapacity, byteCapacity: configuration.queueByteCapacity)
+        // At most one image-work budget's worth of jobs waits in memory; the rest waits in PostgreSQL for any replica.
+        queue = WorkQueue(
+            capacity: configuration.queueCapacity, byteCapacity: configuration.queueByteCapacity,
+            estimateCapacity: configuration.imageWorkBytes)
         workers = WorkerPool(
             count: configuration.workers, queue: queue, budget: imageWork, conninfo: configuration.databaseURL,
             kernel: kernel, settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger)

@@ -56,6 +56,12 @@ public struct MemoryBudget: Sendable, Equatable {
     /// downloads hold a part each, so more buys nothing).
     public var responseBytes: Int { min(totalBytes / 20, HTTPServerConfiguration.defaultOutputBudgetBytes) }
 
+    /// The image work itself, what is left: every kernel call takes its estimated peak from it before it decodes
+    /// (``ImageWorkBudget``), and a job larger than all of it is refused (`too_large_for_memory`).
+    public func imageWorkBytes(maxBodyBytes: Int) -> Int {
+        max(totalBytes - requestBodyBytes(maxBodyBytes: maxBodyBytes) - queuedOriginalBytes - responseBytes, 0)
+    }
+
     // MARK: Finding the limit
 
     /// The budget for this process: the container's limit, else the machine's memory.

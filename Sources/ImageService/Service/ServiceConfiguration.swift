@@ -16,6 +16,9 @@ public struct ServiceConfiguration: Sendable {
     public var queueCapacity: Int
     /// Bytes of originals waiting in memory for a worker, at most.
     public var queueByteCapacity: Int
+    /// Estimated bytes that the kernel calls running at once (jobs and previews) may hold together; a job whose
+    /// estimate exceeds it is refused. Unbounded until a ``MemoryBudget`` is applied.
+    public var imageWorkBytes: Int
     /// Uploads with more pixels than this are refused (422); the kernel enforces it again while decoding.
     public var maxPixels: Int
     /// Folder of the browser page's files; nil serves no page.
@@ -28,17 +31,18 @@ public struct ServiceConfiguration: Sendable {
     public var openAPIPath: String?
 
     /// Sizes what holds memory from `budget` (the split lives in ``MemoryBudget``): the request bodies received at
-    /// once, the originals waiting in the memory queue, the responses waiting for their clients.
+    /// once, the originals waiting in the memory queue, the responses waiting for their clients, and the image work.
     public mutating func apply(_ budget: MemoryBudget) {
         http.bodyBudgetBytes = budget.requestBodyBytes(maxBodyBytes: http.limits.maxBodyBytes)
         http.outputBudgetBytes = budget.responseBytes
         queueByteCapacity = budget.queuedOriginalBytes
+        imageWorkBytes = budget.imageWorkBytes(maxBodyBytes: http.limits.maxBodyBytes)
     }
 
     public init(
         http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "", workers: Int = 4,
         databasePoolSize: Int = 8, photoConnections: Int = 1, queueCapacity: Int = 64,
-        queueByteCapacity: Int = 512 * 1024 * 1024,
+        queueByteCapacity: Int = 512 * 1024 * 1024, imageWorkBytes: Int = .max,
         maxPixels: Int = 100_000_000, webRoot: String? = nil, openAPIPath: String? = nil,
         access: AccessPolicy = AccessPolicy(), jobs: JobSettings = JobSettings()
     ) {
@@ -49,6 +53,7 @@ public struct ServiceConfiguration: Sendable {
         self.photoConnections = photoConnections
         self.queueCapacity = queueCapacity
         self.queueByteCapacity = queueByteCapacity
+        self.imageWorkBytes = imageWorkBytes
         self.maxPixels = maxPixels
         self.webRoot = webRoot
         self.access = access

@@ -70,16 +70,18 @@ extension JobStore {
     /// first, skipping rows other sweeps are taking at the same moment. Taken jobs are `queued` and held by
     /// `lease.owner`.
     ///
-    /// At most `maxBytes` of originals in all, oldest first (and the oldest whatever its size when `firstAlways`,
-    /// for an empty queue): the candidates are locked, then only the run of them whose sizes add up within the
-    /// bound is taken and read, so a queue full by bytes reads no original it cannot hold.
+    /// At most `maxBytes` of originals and `maxEstimate` of estimated peak memory in all, oldest first (and the
+    /// oldest whatever its size when `firstAlways`, for an empty queue): the candidates are locked, then only the
+    /// run of them whose sizes add up within both bounds is taken and read, so a queue full by bytes reads no
+    /// original it cannot hold, and jobs beyond one image-work budget stay in the database for any replica.
     public func claim(
-        lease: JobLease, limit: Int, maxBytes: Int = .max, firstAlways: Bool = true
+        lease: JobLease, limit: Int, maxBytes: Int = .max, maxEstimate: Int = .max, firstAlways: Bool = true
     ) throws(PostgresError) -> [ClaimedJob] {
         let result = try connection.query(
             """
             WITH candidates AS (
-                SELECT id, status, uploaded_at, original_bytes FROM processed_images
+                SELECT id, status, uploaded_at, original_bytes, coalesce(memory_estimate, 0) AS estimate
+                FROM processed_images
                 WHERE status IN ('queued', 'processing')
                     AND (locked_by IS NULL OR lease_expires_at < now())
                     AND (next_attempt_at IS NULL OR next_attempt_at <= now())
@@ -88,24 +90,27 @@ extension JobStore {
                 FOR UPDATE SKIP LOCKED
             ), fitting AS (
                 SELECT id, status FROM (
-                    SELECT id, status, original_bytes,
-                        sum(original_bytes) OVER (ORDER BY uploaded_at, id) AS running_bytes
+                    SELECT id, status, row_number() OVER oldest_first AS position,
+                        sum(original_bytes) OVER oldest_first AS running_bytes,
+                        sum(estimate) OVER oldest_first AS running_estimate
                     FROM candidates
+                    WINDOW oldest_first AS (ORDER BY uploaded_at, id)
                 ) AS sized
-                WHERE running_bytes <= $4 OR (running_bytes = original_bytes AND $5)
+                WHERE (running_bytes <= $4 AND running_estimate <= $6) OR (position = 1 AND $5)
             )
             UPDATE processed_images AS job SET status = 'queued', locked_by = $1,
                 lease_expires_at = now() + $2 * interval '1 millisecond', updated_at = now()
             FROM fitting AS candidates
             WHERE job.id = candidates.id
             RETURNING job.id, job.operations, job.width, job.height, job.fit, job.output_format, job.quality,
-                job.original_data, candidates.status = 'processing' AS was_abandoned
-            """, [lease.owner, Int(lease.duration.milliseconds), limit, maxBytes, firstAlways])
+                job.original_data, job.memory_estimate, candidates.status = 'processing' AS was_abandoned
+            """, [lease.owner, Int(lease.duration.milliseconds), limit, maxBytes, firstAlways, maxEstimate])
         return try (0..<result.rowCount).map { row throws(PostgresError) in
             let job = PendingJob(
                 id: try Self.required(result.uuid(row, "id"), "id"),
                 options: try Self.options(result, row),
-                original: try Self.required(result.bytes(row, "original_data"), "original_data"))
+                original: try Self.required(result.bytes(row, "original_data"), "original_data"),
+                memoryEstimate: try result.int(row, "memory_estimate") ?? 0)
             return ClaimedJob(job: job, wasAbandoned: try result.bool(row, "was_abandoned") ?? false)
         }
     }

@@ -50,10 +50,10 @@ public struct JobStore {
             INSERT INTO processed_images (
                 id, status, operations, width, height, fit, output_format, quality, filename, metadata,
                 original_data, original_format, original_width, original_height, original_bytes,
-                locked_by, lease_expires_at, idempotency_key, request_fingerprint)
+                locked_by, lease_expires_at, idempotency_key, request_fingerprint, memory_estimate)
             VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14,
                 $15, now() + $16 * interval '1 millisecond', $17,
-                CASE WHEN $17::text IS NULL THEN NULL ELSE md5($10 || convert_to($18, 'UTF8')) END)
+                CASE WHEN $17::text IS NULL THEN NULL ELSE md5($10 || convert_to($18, 'UTF8')) END, $19)
             ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING \(Self.recordColumns)
             """,
@@ -62,7 +62,7 @@ public struct JobStore {
                 job.options.fit.rawValue, job.options.format.rawValue, job.options.quality, job.filename, job.metadata,
                 job.original, job.originalInfo.format.rawValue, job.originalInfo.width, job.originalInfo.height,
                 job.original.count, lease?.owner, lease.map { Int($0.duration.milliseconds) }, job.idempotencyKey,
-                Self.fingerprintText(job.options),
+                Self.fingerprintText(job.options), job.memoryEstimate,
             ])
     }
 

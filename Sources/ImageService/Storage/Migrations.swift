@@ -108,6 +108,13 @@ public enum Migrations {
                 """,
                 "ALTER TABLE image_previews ALTER COLUMN data SET STORAGE EXTERNAL",
             ]),
+        Migration(
+            version: 4, name: "memory estimates",
+            statements: [
+                // The kernel's estimate of each job's peak memory, made at upload, so that a sweep claims only the
+                // jobs that fit in its replica's memory queue. NULL for jobs stored before; counted as 0.
+                "ALTER TABLE processed_images ADD COLUMN memory_estimate BIGINT CHECK (memory_estimate >= 0)"
+            ]),
     ]
 
     /// The `pg_advisory_xact_lock` key that serialises migrations across instances ("imagepro" in ASCII).

@@ -51,6 +51,10 @@ public final class PostgresConnection {
     /// Statements or results larger than this leave libpq's buffers that large for the connection's life.
     public static let largeMessageBytes = 2 * 1024 * 1024
 
+    /// What sending `value` as a parameter holds in memory, the value included: libpq copies every parameter into
+    /// its output buffer, which grows by doubling, so up to twice the value beside the value itself.
+    public static func bytesToSend(_ value: [UInt8]) -> Int { 3 * value.count }
+
     /// The largest statement or result that went through this connection, in bytes: about what libpq's buffers
     /// hold from then on, since it grows them to the largest message and never shrinks them.
     public private(set) var largestMessageBytes = 0

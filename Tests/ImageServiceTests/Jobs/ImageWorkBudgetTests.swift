@@ -149,4 +149,79 @@ import Testing
         #expect(budget.inUse == 0 && budget.waiting == 0)
         #expect(budget.peakInUse == 1)
     }
+
+    // MARK: Weighted by estimated bytes
+
+    @Test func neverHoldsMoreBytesThanItHasWhateverTheWeights() async throws {
+        let budget = ImageWorkBudget(slots: 4, bytes: 100)
+        let threads = DispatchGroup()
+        for seed in 0..<3 {
+            threads.enter()
+            Thread {
+                for round in 0..<40 {
+                    // 10 to 70 bytes: at most a few fit at once, never four of the large ones.
+                    budget.withSlot(bytes: 10 + (seed * 13 + round * 7) % 61) { usleep(100) }
+                }
+                threads.leave()
+            }.start()
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<6 {
+                group.addTask {
+                    for round in 0..<20 {
+                        let bytes = 5 + (task * 11 + round * 17) % 90
+                        await budget.acquire(bytes: bytes)
+                        try? await Task.sleep(for: .microseconds(100))
+                        budget.release(bytes: bytes)
+                    }
+                }
+            }
+        }
+        try await blocking { threads.wait() }
+        #expect(budget.peakBytesInUse <= 100)
+        #expect(budget.peakBytesInUse > 70)
+        #expect(budget.bytesInUse == 0 && budget.inUse == 0 && budget.waiting == 0)
+        #expect(budget.acquisitions == 3 * 40 + 6 * 20)
+    }
+
+    /// A large call waiting for room is not overtaken by small ones that would fit (it would starve while they keep
+    /// coming); those behind it run as soon as it has started, as many at once as fit.
+    @Test func aLargeWaiterIsNotOvertakenAndTheSmallOnesBehindItFollow() async throws {
+        let budget = ImageWorkBudget(slots: 4, bytes: 100)
+        await budget.acquire(bytes: 60)
+        let large = Task { await budget.acquire(bytes: 80) }
+        try await eventually { budget.waiting == 1 }
+        // 40 bytes are free and would fit both of these, but the large call is first in line.
+        let small = (0..<2).map { _ in Task { await budget.acquire(bytes: 10) } }
+        try await eventually { budget.waiting == 3 }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(budget.bytesInUse == 60 && budget.waiting == 3)
+        budget.release(bytes: 60)
+        // One release serves the large call and, beside its 80 bytes, both small ones.
+        await large.value
+        for task in small { await task.value }
+        #expect(budget.bytesInUse == 100 && budget.inUse == 3)
+        budget.release(bytes: 80)
+        budget.release(bytes: 10)
+        budget.release(bytes: 10)
+        #expect(budget.bytesInUse == 0 && budget.inUse == 0)
+    }
+
+    @Test func aGrantGivesItsSlotBackAfterTheKernelCallAndItsBytesWhenItEnds() async throws {
+        let budget = ImageWorkBudget(slots: 1, bytes: 100)
+        try await blocking {
+            var grant = budget.grant(bytes: 70)
+            #expect(budget.inUse == 1 && budget.bytesInUse == 70)
+            grant.endKernelCall(keeping: 20)
+            #expect(budget.inUse == 0 && budget.bytesInUse == 20)
+            // The slot is free for another call, within the bytes left.
+            budget.withSlot(bytes: 80) { #expect(budget.bytesInUse == 100) }
+            // A grant only shrinks.
+            grant.endKernelCall(keeping: 90)
+            #expect(budget.bytesInUse == 20)
+            _ = consume grant
+            #expect(budget.bytesInUse == 0)
+        }
+        #expect(budget.fits(100) && !budget.fits(101))
+    }
 }

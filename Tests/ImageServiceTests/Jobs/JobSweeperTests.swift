@@ -25,6 +25,27 @@ import Testing
         }
     }
 
+    @Test func claimsOnlyTheOldestJobsWhoseEstimatesFitAndCountsOldRowsAsNothing() throws {
+        try TestDatabase.withScratchSchema { _, connect in
+            let store = JobStore(connection: try connect())
+            try Migrations.run(on: store.connection)
+            var jobs = (0..<3).map { _ in Self.job(bytes: 10) }
+            for index in jobs.indices { jobs[index].memoryEstimate = 100 }
+            let ids = try jobs.map { try store.insert($0).created().id }
+            let lease = JobLease(owner: "me", duration: .seconds(60))
+            let first = try store.claim(lease: lease, limit: 10, maxEstimate: 250, firstAlways: false)
+            #expect(first.map(\.job.id) == [ids[0], ids[1]])
+            #expect(first.map(\.job.memoryEstimate) == [100, 100])
+            #expect(try store.claim(lease: lease, limit: 10, maxEstimate: 50, firstAlways: false).isEmpty)
+            #expect(try store.claim(lease: lease, limit: 10, maxEstimate: 50, firstAlways: true).map(\.job.id) == [ids[2]])
+            // A job stored before estimates were counts as nothing here (its worker estimates it again).
+            let old = try store.insert(Self.job(bytes: 10)).created().id
+            try store.connection.query("UPDATE processed_images SET memory_estimate = NULL WHERE id = $1", [old])
+            let claimed = try store.claim(lease: lease, limit: 10, maxEstimate: 0, firstAlways: false)
+            #expect(claimed.map(\.job.id) == [old] && claimed.map(\.job.memoryEstimate) == [0])
+        }
+    }
+
     /// With the memory queue full by bytes (not by count), a sweep once claimed four originals, released them and
     /// started again, forever: the backlog gauges were never updated and heartbeats waited.
     @Test func aSweepEndsWhenTheQueueIsFullByBytes() async throws {

@@ -42,6 +42,30 @@ import Testing
         _ = consume large
     }
 
+    /// At most one image-work budget's worth of estimates waits in memory, so the rest waits in PostgreSQL for any
+    /// replica; any one job still enters an empty queue.
+    @Test func refusesBeyondEstimateCapacityButAdmitsOneLargeJobIntoAnEmptyQueue() {
+        let queue = WorkQueue(capacity: 10, byteCapacity: 100, estimateCapacity: 1000)
+        let large = queue.reserve(byteCount: 1, estimate: 5000)
+        let largeAdmitted = large != nil
+        #expect(largeAdmitted)
+        let behindLarge = queue.reserve(byteCount: 1, estimate: 1) != nil
+        #expect(!behindLarge)
+        _ = consume large
+        var job = job(bytes: 1)
+        job.memoryEstimate = 600
+        #expect(queue.enqueueIfRoom(job))
+        #expect(queue.freeRoom.estimate == 400)
+        let fits = queue.reserve(byteCount: 1, estimate: 400)
+        let fitsAdmitted = fits != nil
+        let tooMuchAdmitted = queue.reserve(byteCount: 1, estimate: 1) != nil
+        #expect(fitsAdmitted)
+        #expect(!tooMuchAdmitted)
+        _ = consume fits
+        _ = queue.next()
+        #expect(queue.freeRoom.estimate == 1000 && queue.freeRoom.isEmpty)
+    }
+
     @Test func droppedReservationGivesItsRoomBack() {
         let queue = WorkQueue(capacity: 1, byteCapacity: 100)
         do {
