@@ -41,6 +41,7 @@ public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         return ImageError(
             code: .tooLargeForMemory,
             message: "processing this image would need about \(mebibytes(estimate)) MiB, more than the "
-                + "\(mebibytes(budget)) MiB this service gives image work; ask for a smaller result or use a smaller image")
+                + "\(mebibytes(budget)) MiB this service gives image work; ask for a smaller result or use a "
+                + "smaller image")
     }
 }
