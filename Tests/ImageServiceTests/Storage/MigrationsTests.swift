@@ -4,13 +4,17 @@ import Testing
 @testable import ImageService
 
 @Suite(.timeLimit(.minutes(1))) struct MigrationsTests {
+    /// Every shipped version, in order; a migration made up by a test comes after them.
+    private static let shipped = Migrations.all.map(\.version)
+    private static let next = shipped.last! + 1
+
     @Test func runningTwiceAppliesNothingTheSecondTime() throws {
         try TestDatabase.withScratchSchema { _, connect in
             let connection = try connect()
-            #expect(try Migrations.run(on: connection) == [1, 2, 3])
+            #expect(try Migrations.run(on: connection) == Self.shipped)
             #expect(try Migrations.run(on: connection) == [])
             let versions = try connection.query("SELECT version, name FROM schema_migrations ORDER BY version")
-            #expect(versions.rowCount == 3)
+            #expect(versions.rowCount == Self.shipped.count)
             #expect(try versions.string(0, "name") == "processed images")
         }
     }
@@ -30,7 +34,7 @@ import Testing
                 }
                 return try await group.reduce(into: [[Int]]()) { $0.append($1) }
             }
-            #expect(results.sorted { $0.count < $1.count } == [[], [1, 2, 3]])
+            #expect(results.sorted { $0.count < $1.count } == [[], Self.shipped])
             let connection = try TestDatabase.connect()
             let count = try connection.query(
                 "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'schema_migrations'", [schema])
@@ -40,20 +44,20 @@ import Testing
 
     @Test func laterMigrationsApplyInOrderOnTopOfEarlierOnes() throws {
         let later = Migration(
-            version: 4, name: "priorities",
+            version: Self.next, name: "priorities",
             statements: ["ALTER TABLE processed_images ADD COLUMN priority INT"]
         )
         try TestDatabase.withScratchSchema { _, connect in
             let connection = try connect()
-            #expect(try Migrations.run(on: connection) == [1, 2, 3])
-            #expect(try Migrations.run(on: connection, migrations: Migrations.all + [later]) == [4])
+            #expect(try Migrations.run(on: connection) == Self.shipped)
+            #expect(try Migrations.run(on: connection, migrations: Migrations.all + [later]) == [Self.next])
             #expect(try Migrations.run(on: connection, migrations: Migrations.all + [later]) == [])
             #expect(try connection.query("SELECT priority FROM processed_images").columnCount == 1)
         }
     }
 
     @Test func aFailingMigrationLeavesNoTrace() throws {
-        let broken = Migration(version: 4, name: "broken", statements: ["CREATE TABLE half (n int)", "SELECT 1 / 0"])
+        let broken = Migration(version: Self.next, name: "broken", statements: ["CREATE TABLE half (n int)", "SELECT 1 / 0"])
         try TestDatabase.withScratchSchema { _, connect in
             let connection = try connect()
             let error = try #require(throws: PostgresError.self) {
@@ -63,7 +67,7 @@ import Testing
             #expect(
                 try connection.query("SELECT to_regclass('half') IS NULL, to_regclass('processed_images') IS NULL")
                     .bool(0, 0) == true)
-            #expect(try Migrations.run(on: connection) == [1, 2, 3])
+            #expect(try Migrations.run(on: connection) == Self.shipped)
         }
     }
 
