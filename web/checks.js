@@ -41,6 +41,8 @@ const UNPROCESSABLE = {
     truncated_image: "This image is incomplete (cut off before its end).",
     too_many_pixels: "This image has more pixels than the server allows.",
     too_complex: "This image is built in a way that would take far too long to decode.",
+    too_large_for_memory: "Processing this image as asked needs more memory than the server has; "
+        + "try a smaller width or JPEG instead of PNG.",
 };
 
 const UNAVAILABLE = {
