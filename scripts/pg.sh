@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The private PostgreSQL cluster of `make run`, kept in .data/postgres between runs.
+# The private PostgreSQL cluster of `make run`, kept in .data/postgres between runs; as root in a folder that the
+# postgres user cannot enter (root's home is 0700), in /var/lib/imageproc/ under a name keyed by the project's path.
 # Usage: scripts/pg.sh start|stop|status|url|psql
 #   start   initdb once, start the server if it is not running, create the database;
 #           prints the database URL on stdout
@@ -13,10 +14,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="$REPO_ROOT/.data/postgres"
+if is_root && ! as_cluster_owner test -x "$REPO_ROOT"; then
+    dir="/var/lib/imageproc/postgres-$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-16)"
+fi
 port="${PGPORT_PRIVATE:-54320}"
 database="${PGDATABASE_NAME:-imageproc}"
 
 start() {
+    log "private PostgreSQL cluster in $dir"
     if [[ ! -f "$dir/data/PG_VERSION" ]]; then
         # A half-made cluster from an interrupted initdb is useless; start over.
         rm -rf "$dir"

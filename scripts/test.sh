@@ -102,6 +102,9 @@ if ((EUID == 0)); then "$REPO_ROOT/scripts/deps.sh" libjpeg-turbo-progs; fi
 IMAGEPROC_BINARY="$(swift build --show-bin-path)/imageproc" python3 "$REPO_ROOT/tests/resources/memory_budget.py" ||
     failed+=("memory budget")
 
+# `make run`'s private cluster from a folder the postgres user cannot enter (root only).
+"$REPO_ROOT/tests/scripts/private_cluster_in_closed_folder.sh" || failed+=("private cluster in a closed folder")
+
 # The published contract: schemathesis against a live server on the same database.
 "$REPO_ROOT/scripts/contract-test.sh" || failed+=("contract")
 
