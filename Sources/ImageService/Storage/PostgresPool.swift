@@ -56,7 +56,8 @@ public final class PostgresPool: Sendable {
         // A connection whose libpq buffers grew past what this pool keeps is closed: pooled connections would
         // otherwise each hold tens of megabytes for good.
         let connection = lease.connection
-        let kept = connection.isIdle && !connection.needsNewSession && connection.largestMessageBytes <= keptMessageBytes
+        let kept =
+            connection.isIdle && !connection.needsNewSession && connection.largestMessageBytes <= keptMessageBytes
         release(kept ? lease : nil)
         return try result.get()
     }

@@ -1,0 +1,75 @@
+import Foundation
+
+@testable import ImageService
+
+/// A login role of a test's own, owning a schema of its own, for what PostgreSQL decides per role: how many
+/// connections it may have (`CONNECTION LIMIT`), its settings (`ALTER ROLE … SET`), whether it may log in at all.
+/// Suites running beside it, which share the test database, are not touched.
+struct TestRole: Sendable {
+    let name: String
+    let schema: String
+    /// Works whether the test cluster trusts local connections or asks for passwords.
+    private let password: String
+
+    init() throws {
+        let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        // Built from hex digits only: identifiers and the password literal cannot be bound parameters.
+        name = "role_" + suffix
+        schema = "role_" + suffix
+        password = String(suffix.reversed())
+        let admin = try TestDatabase.connect()
+        try admin.query("CREATE ROLE \(name) LOGIN PASSWORD '\(password)'")
+        try admin.query("CREATE SCHEMA \(schema) AUTHORIZATION \(name)")
+    }
+
+    /// `DATABASE_URL` as this role, with its schema first on `search_path` and `options` (libpq's `-c name=value`
+    /// switches) after it.
+    func url(options: String = "") throws -> String {
+        guard var components = URLComponents(string: try TestDatabase.url()) else {
+            throw TestHTTPClient.Failure("DATABASE_URL is not a URL")
+        }
+        components.user = name
+        components.password = password
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.")
+        let switches = ["-c search_path=\(schema)", options].filter { !$0.isEmpty }.joined(separator: " ")
+        let value = switches.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        components.percentEncodedQuery = [components.percentEncodedQuery, "options=\(value)"]
+            .compactMap { $0 }.joined(separator: "&")
+        guard let url = components.string else { throw TestHTTPClient.Failure("no URL for role \(name)") }
+        return url
+    }
+
+    /// A connection as this role.
+    func connect() throws -> PostgresConnection {
+        try PostgresConnection(url())
+    }
+
+    /// `ALTER ROLE <name> <clause>`, e.g. `CONNECTION LIMIT 4` or `SET default_transaction_read_only = on`.
+    func alter(_ clause: String) throws {
+        try TestDatabase.connect().query("ALTER ROLE \(name) \(clause)")
+    }
+
+    /// Ends every session of this role, as an operator or a failover would, and waits until they have exited.
+    @discardableResult
+    func terminateSessions() throws -> Int {
+        let result = try TestDatabase.connect().query(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE usename = $1",
+            [name])
+        return try result.int(0, 0) ?? 0
+    }
+
+    /// The sessions this role has open now.
+    func sessionCount() throws -> Int {
+        try TestDatabase.connect().query("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", [name])
+            .int(0, 0) ?? 0
+    }
+
+    /// Drops the schema and the role; stop whatever uses the role first.
+    func drop() {
+        _ = try? terminateSessions()
+        guard let admin = try? TestDatabase.connect() else { return }
+        _ = try? admin.query("DROP SCHEMA \(schema) CASCADE")
+        _ = try? admin.query("DROP ROLE \(name)")
+    }
+}
