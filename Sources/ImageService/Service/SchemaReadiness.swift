@@ -76,7 +76,9 @@ public final class SchemaReadiness: Sendable {
                         ready.store(true, ordering: .releasing)
                         whenReady()
                     }
-                    if failures > 0 { logger.info("database answers again", metadata: ["db.attempts": "\(failures)"]) }
+                    if failures > 0, !migrating {
+                        logger.info("database answers again", metadata: ["db.attempts": "\(failures)"])
+                    }
                     failures = 0
                     backoff.reset()
                     sleep(Self.probeInterval)
