@@ -39,14 +39,7 @@ import Testing
     }
 
     @Test func connectionsExhaustedAnswers503AndRecoversWithoutARestart() async throws {
-        let role = try TestRole()
-        let url = try role.url()
-        let service = try TestService(schema: role.schema) { $0.databaseURL = url }
-        defer {
-            service.stop()
-            role.drop()
-        }
-        try await blocking {
+        try await TestRole.withService { role, service in
             // The service holds its readiness probe's and its sweeper's sessions; the test takes every other slot
             // the role has, until the server refuses ("too many connections for role", SQLSTATE 53300).
             try role.alter("CONNECTION LIMIT 6")
@@ -77,14 +70,7 @@ import Testing
     }
 
     @Test func aReadOnlyDatabaseAnswers503AndWritesAgainOnceWritable() async throws {
-        let role = try TestRole()
-        let url = try role.url()
-        let service = try TestService(schema: role.schema) { $0.databaseURL = url }
-        defer {
-            service.stop()
-            role.drop()
-        }
-        try await blocking {
+        try await TestRole.withService { role, service in
             let first = try #require(try Self.upload(service.port).json()["id"] as? String)
             let done = try service.client().request("GET", "/api/images/\(first)?wait=15").json()
             #expect(done["status"] as? String == "completed")

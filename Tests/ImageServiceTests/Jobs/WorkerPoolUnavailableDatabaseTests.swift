@@ -9,17 +9,7 @@ import Testing
     /// worker ("database statement failed") and finished only after its lease ran out, on a second attempt. The
     /// worker should keep the job and retry until the database takes writes again.
     @Test func aJobInFlightWhenTheDatabaseTurnsReadOnlyFinishesOnItsFirstAttempt() async throws {
-        let role = try TestRole()
-        let url = try role.url()
-        let service = try TestService(schema: role.schema) {
-            $0.databaseURL = url
-            $0.workers = 1
-        }
-        defer {
-            service.stop()
-            role.drop()
-        }
-        try await blocking {
+        try await TestRole.withService(configure: { $0.workers = 1 }) { role, service in
             // Every UPDATE of a job waits for the test's advisory lock, so the worker is caught mid-write.
             let key = Int.random(in: 1...Int(Int32.max))
             let holder = try service.connect()

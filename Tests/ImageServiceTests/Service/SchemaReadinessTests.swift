@@ -111,14 +111,7 @@ import Testing
     }
 
     @Test func turnsUnreadyWithinSecondsWhenTheDatabaseRefusesItAndReadyWhenItAcceptsAgain() async throws {
-        let role = try TestRole()
-        let url = try role.url()
-        let service = try TestService(schema: role.schema) { $0.databaseURL = url }
-        defer {
-            service.stop()
-            role.drop()
-        }
-        try await blocking {
+        try await TestRole.withService { role, service in
             func readiness(becomes status: Int, within limit: Duration) throws -> Bool {
                 let start = ContinuousClock.now
                 while ContinuousClock.now - start < limit {

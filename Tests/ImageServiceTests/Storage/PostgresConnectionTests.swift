@@ -188,9 +188,7 @@ import Testing
     }
 
     @Test func reportsAStatementTimeoutAsUnavailableAndKeepsTheSession() throws {
-        let url = try TestDatabase.url()
-        let connection = try PostgresConnection(
-            url + (url.contains("?") ? "&" : "?") + "options=-c%20statement_timeout%3D200ms")
+        let connection = try PostgresConnection(TestDatabase.url(options: "-c statement_timeout=200ms"))
         let pid = connection.backendPID
         let error = try #require(throws: PostgresError.self) { try connection.query("SELECT pg_sleep(2)") }
         #expect(error.code == .queryCanceled)

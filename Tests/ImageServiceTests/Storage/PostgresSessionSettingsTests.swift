@@ -32,10 +32,8 @@ import Testing
     }
 
     @Test func keepsTheURLsOwnOptionsAndLetsThemWin() throws {
-        let url = try TestDatabase.url()
-        let separator = url.contains("?") ? "&" : "?"
         let connection = try PostgresConnection(
-            url + separator + "options=-c%20statement_timeout%3D5s%20-c%20work_mem%3D7MB")
+            TestDatabase.url(options: "-c statement_timeout=5s -c work_mem=7MB"))
         #expect(try connection.query("SHOW statement_timeout").string(0, 0) == "5s")
         #expect(try connection.query("SHOW idle_in_transaction_session_timeout").string(0, 0) == "1min")
         #expect(try connection.query("SHOW work_mem").string(0, 0) == "7MB")
@@ -50,10 +48,8 @@ import Testing
     }
 
     @Test func endsASessionLeftIdleInsideATransaction() throws {
-        let url = try TestDatabase.url()
-        let separator = url.contains("?") ? "&" : "?"
         let connection = try PostgresConnection(
-            url + separator + "options=-c%20idle_in_transaction_session_timeout%3D200ms")
+            TestDatabase.url(options: "-c idle_in_transaction_session_timeout=200ms"))
         try connection.query("BEGIN")
         Thread.sleep(forTimeInterval: 0.6)
         let error = try #require(throws: PostgresError.self) { try connection.query("SELECT 1") }

@@ -22,22 +22,31 @@ struct TestRole: Sendable {
         try admin.query("CREATE SCHEMA \(schema) AUTHORIZATION \(name)")
     }
 
-    /// `DATABASE_URL` as this role, with its schema first on `search_path` and `options` (libpq's `-c name=value`
-    /// switches) after it.
-    func url(options: String = "") throws -> String {
-        guard var components = URLComponents(string: try TestDatabase.url()) else {
-            throw TestHTTPClient.Failure("DATABASE_URL is not a URL")
-        }
+    /// `DATABASE_URL` as this role, with its schema first on `search_path`.
+    func url() throws -> String {
+        let base = try TestDatabase.url(options: "-c search_path=\(schema)")
+        guard var components = URLComponents(string: base) else { throw TestHTTPClient.Failure("not a URL: \(base)") }
         components.user = name
         components.password = password
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-_.")
-        let switches = ["-c search_path=\(schema)", options].filter { !$0.isEmpty }.joined(separator: " ")
-        let value = switches.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
-        components.percentEncodedQuery = [components.percentEncodedQuery, "options=\(value)"]
-            .compactMap { $0 }.joined(separator: "&")
         guard let url = components.string else { throw TestHTTPClient.Failure("no URL for role \(name)") }
         return url
+    }
+
+    /// Runs `body` on a thread of its own (see ``blocking(_:)``) with a new role and a service connecting as it, in
+    /// its schema; both are gone afterwards.
+    static func withService(
+        configure: (inout ServiceConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestRole, TestService) throws -> Void
+    ) async throws {
+        let role = try TestRole()
+        defer { role.drop() }
+        let url = try role.url()
+        let service = try TestService(schema: role.schema) { configuration in
+            configuration.databaseURL = url
+            configure(&configuration)
+        }
+        defer { service.stop() }
+        try await blocking { try body(role, service) }
     }
 
     /// A connection as this role.
