@@ -76,9 +76,9 @@ import Testing
     /// `/readyz` once took a pooled connection for its `SELECT 1`, so slow requests holding them all made a busy
     /// pod unready.
     @Test func staysReadyWhileEveryPooledConnectionIsBusy() async throws {
-        let service = try TestService { $0.databasePoolSize = 2 }
-        defer { try? service.dropSchema() }
         try await blocking {
+            let service = try TestService { $0.databasePoolSize = 2 }
+            defer { try? service.dropSchema() }
             let locker = try service.connect()
             try locker.query("BEGIN")
             try locker.query("LOCK TABLE processed_images IN ACCESS EXCLUSIVE MODE")
@@ -97,20 +97,21 @@ import Testing
                 SELECT count(*) FROM pg_stat_activity
                 WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE '%ORDER BY uploaded_at DESC, id DESC LIMIT%'
                 """
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(30)
             while try watcher.query(blocked, [locker.backendPID]).int(0, 0) != 2, ContinuousClock.now < deadline {
                 Thread.sleep(forTimeInterval: 0.02)
             }
-            #expect(try watcher.query(blocked, [locker.backendPID]).int(0, 0) == 2)
-            let asked = ContinuousClock.now
+            try #require(try watcher.query(blocked, [locker.backendPID]).int(0, 0) == 2)
+            // Answered while the lock still holds every pooled connection (which a `SELECT 1` on one would wait for).
             #expect(try service.client().request("GET", "/readyz").status == 200)
-            #expect(ContinuousClock.now - asked < .seconds(1))
+            #expect(lists.wait(timeout: .now()) == .timedOut)
             try locker.query("ROLLBACK")
             #expect(lists.wait(timeout: .now() + 10) == .success)
         }
     }
 
     @Test func turnsUnreadyWithinSecondsWhenTheDatabaseRefusesItAndReadyWhenItAcceptsAgain() async throws {
+        // The bounds leave room for a loaded machine; alone, it turns 503 within about 1 s and 200 within 2 s.
         try await TestRole.withService { role, service in
             func readiness(becomes status: Int, within limit: Duration) throws -> Bool {
                 let start = ContinuousClock.now
@@ -123,9 +124,9 @@ import Testing
             #expect(try readiness(becomes: 200, within: .seconds(5)))
             try role.alter("NOLOGIN")
             try role.terminateSessions()
-            #expect(try readiness(becomes: 503, within: SchemaReadiness.answerLifetime + .seconds(1)))
+            #expect(try readiness(becomes: 503, within: SchemaReadiness.answerLifetime + .seconds(5)))
             try role.alter("LOGIN")
-            #expect(try readiness(becomes: 200, within: SchemaReadiness.backoff.maximum + .seconds(2)))
+            #expect(try readiness(becomes: 200, within: SchemaReadiness.backoff.maximum + .seconds(5)))
         }
     }
 }

@@ -47,15 +47,17 @@ import Testing
         #expect(connection.backendPID != pid)
     }
 
-    @Test func endsASessionLeftIdleInsideATransaction() throws {
-        let connection = try PostgresConnection(
-            TestDatabase.url(options: "-c idle_in_transaction_session_timeout=200ms"))
-        try connection.query("BEGIN")
-        Thread.sleep(forTimeInterval: 0.6)
-        let error = try #require(throws: PostgresError.self) { try connection.query("SELECT 1") }
-        #expect(error.isUnavailable)
-        // The transaction is gone with its session; once it is given up, the connection works again.
-        _ = try? connection.query("ROLLBACK")
-        #expect(try connection.query("SELECT 2").int(0, 0) == 2)
+    @Test func endsASessionLeftIdleInsideATransaction() async throws {
+        try await blocking {
+            let connection = try PostgresConnection(
+                TestDatabase.url(options: "-c idle_in_transaction_session_timeout=200ms"))
+            try connection.query("BEGIN")
+            Thread.sleep(forTimeInterval: 0.6)
+            let error = try #require(throws: PostgresError.self) { try connection.query("SELECT 1") }
+            #expect(error.isUnavailable)
+            // The transaction is gone with its session; once it is given up, the connection works again.
+            _ = try? connection.query("ROLLBACK")
+            #expect(try connection.query("SELECT 2").int(0, 0) == 2)
+        }
     }
 }

@@ -32,21 +32,24 @@ struct TestRole: Sendable {
         return url
     }
 
-    /// Runs `body` on a thread of its own (see ``blocking(_:)``) with a new role and a service connecting as it, in
-    /// its schema; both are gone afterwards.
+    /// Runs `body` with a new role and a service connecting as it, in its schema; both are gone afterwards. All of
+    /// it, setting up and tearing down included, on a thread of its own (see ``blocking(_:)``): waiting for the
+    /// service to be ready or to stop on Swift's cooperative pool would stall every other suite's server.
     static func withService(
-        configure: (inout ServiceConfiguration) -> Void = { _ in },
+        configure: @escaping @Sendable (inout ServiceConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (TestRole, TestService) throws -> Void
     ) async throws {
-        let role = try TestRole()
-        defer { role.drop() }
-        let url = try role.url()
-        let service = try TestService(schema: role.schema) { configuration in
-            configuration.databaseURL = url
-            configure(&configuration)
+        try await blocking {
+            let role = try TestRole()
+            defer { role.drop() }
+            let url = try role.url()
+            let service = try TestService(schema: role.schema) { configuration in
+                configuration.databaseURL = url
+                configure(&configuration)
+            }
+            defer { service.stop() }
+            try body(role, service)
         }
-        defer { service.stop() }
-        try await blocking { try body(role, service) }
     }
 
     /// A connection as this role.
