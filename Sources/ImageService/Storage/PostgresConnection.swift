@@ -103,15 +103,18 @@ public final class PostgresConnection {
         PQfinish(handle)
     }
 
-    /// The `options` libpq would send for `conninfo` if we gave none: its own, else `PGOPTIONS`. Nil for a conninfo
-    /// libpq cannot parse, which connecting then reports.
+    /// The `options` libpq would send for `conninfo` if we gave none: its own, else `PGOPTIONS` (also for a plain
+    /// database name, which is no conninfo to parse).
     static func callerOptions(_ conninfo: String) -> String? {
-        guard let parsed = PQconninfoParse(conninfo, nil) else { return nil }
-        defer { PQconninfoFree(parsed) }
-        var option = parsed
-        while let keyword = option.pointee.keyword {
-            if String(cString: keyword) == "options", let value = option.pointee.val { return String(cString: value) }
-            option += 1
+        if let parsed = PQconninfoParse(conninfo, nil) {
+            defer { PQconninfoFree(parsed) }
+            var option = parsed
+            while let keyword = option.pointee.keyword {
+                if String(cString: keyword) == "options", let value = option.pointee.val {
+                    return String(cString: value)
+                }
+                option += 1
+            }
         }
         return ProcessInfo.processInfo.environment["PGOPTIONS"]
     }

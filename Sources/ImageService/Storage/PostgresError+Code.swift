@@ -42,7 +42,7 @@ extension PostgresError {
     /// True when the database cannot serve now but may shortly: it is unreachable or the connection broke
     /// (``isConnectionError``), it lacks resources (class 53: connections, disk, memory), it is shutting down or
     /// starting (57P01–57P03), it is read-only (25006, a standby after a failover), or the statement ran past
-    /// `statement_timeout` (57014). The client should try again later (an API answers 503); nothing was done.
+    /// `statement_timeout` (57014). The client should try again later (an API answers 503).
     public var isUnavailable: Bool {
         isConnectionError || endsSession || code?.errorClass == "53" || code == .queryCanceled
     }

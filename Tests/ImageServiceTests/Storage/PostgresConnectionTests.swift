@@ -187,6 +187,18 @@ import Testing
         }
     }
 
+    /// libpq's multi-host URL passes through untouched: the first host is down, the second is the writable one.
+    @Test func findsTheWritableHostAmongSeveral() throws {
+        let url = try TestDatabase.url()
+        let hosts = try #require(url.range(of: "@") ?? url.range(of: "://"))
+        let several =
+            url.replacingCharacters(in: hosts, with: url[hosts] + "127.0.0.1:1,")
+            + (url.contains("?") ? "&" : "?") + "target_session_attrs=read-write"
+        let connection = try PostgresConnection(several)
+        #expect(try connection.query("SHOW transaction_read_only").string(0, 0) == "off")
+        #expect(try connection.query("SHOW statement_timeout").string(0, 0) == "1min")
+    }
+
     @Test func reportsAStatementTimeoutAsUnavailableAndKeepsTheSession() throws {
         let connection = try PostgresConnection(TestDatabase.url(options: "-c statement_timeout=200ms"))
         let pid = connection.backendPID

@@ -22,7 +22,10 @@ import Testing
     @Test func readsTheCallersOptionsFromAURLOrAKeywordString() {
         #expect(PostgresConnection.callerOptions("postgresql://h/db?options=-c%20work_mem%3D8MB") == "-c work_mem=8MB")
         #expect(PostgresConnection.callerOptions("host=h options='-c work_mem=8MB'") == "-c work_mem=8MB")
-        #expect(PostgresConnection.callerOptions("postgresql://h:1,h:2/db?target_session_attrs=read-write") == nil)
+        let environment = ProcessInfo.processInfo.environment["PGOPTIONS"]
+        #expect(
+            PostgresConnection.callerOptions("postgresql://h:1,h:2/db?target_session_attrs=read-write") == environment)
+        #expect(PostgresConnection.callerOptions("imageproc") == environment)
     }
 
     @Test func sessionsStartWithTheServiceTimeouts() throws {
