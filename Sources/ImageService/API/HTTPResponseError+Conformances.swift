@@ -32,11 +32,15 @@ extension ImageError: HTTPResponseError {
     public var publicMessage: String { message }
 }
 
-/// Only an unreachable database is the client's business (503, try again); any other PostgreSQL error is ours
-/// and stays a 500 with the details in the log.
+/// Only a database that cannot serve right now (``PostgresError/isUnavailable``: unreachable, full, read-only,
+/// too slow) is the client's business (503, try again); any other PostgreSQL error is ours and stays a 500 with the
+/// details in the log.
 struct DatabaseUnavailable: HTTPResponseError {
+    /// The `Retry-After` of every 503 the database causes, `/readyz`'s included.
+    static let retryAfterSeconds = 5
+
     var status: HTTPStatus { .serviceUnavailable }
     var errorCode: String { "database_unavailable" }
     var publicMessage: String { "the database is unavailable; try again shortly" }
-    var responseHeaders: HTTPHeaders { ["Retry-After": "5"] }
+    var responseHeaders: HTTPHeaders { ["Retry-After": "\(Self.retryAfterSeconds)"] }
 }

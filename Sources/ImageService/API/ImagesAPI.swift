@@ -99,7 +99,9 @@ public struct ImagesAPI: Sendable {
         let pool = job.original.count > PostgresConnection.largeMessageBytes ? photoDatabase : database
         let outcome = try await withDatabase(on: pool) { connection in
             let outcome = try JobStore(connection: connection).insert(job, lease: lease)
-            if lease == nil, case .created = outcome { try connection.notify(JobSettings.channel) }
+            // The row is committed, so the upload is accepted whatever happens to the NOTIFY: without it, the job
+            // waits for the next periodic sweep. A 503 now would make the client store it a second time.
+            if lease == nil, case .created = outcome { try? connection.notify(JobSettings.channel) }
             return outcome
         }
         switch outcome {
@@ -307,17 +309,17 @@ public struct ImagesAPI: Sendable {
 
     // MARK: Health
 
+    /// Ready when the schema is migrated and PostgreSQL answered the readiness probe lately. The probe runs on a
+    /// connection of its own (``SchemaReadiness``), so a pool busy with slow requests does not make a pod unready.
     func readiness(_ request: HTTPRequest) async throws -> HTTPResponse {
         _ = try QueryParameters(request.head, allowed: [])
-        guard schema.isReady else {
-            return APIError.unavailable(code: "not_ready", "the database is not ready yet", retryAfter: 5).response()
-        }
-        do {
-            _ = try await database.withConnection { _ = try $0.query("SELECT 1", []) }
-            return .json(.ok, ["status": "ready"])
-        } catch {
-            return APIError.unavailable(code: "not_ready", "the database does not answer", retryAfter: 5).response()
-        }
+        guard schema.isReady else { return Self.notReady("the database is not ready yet") }
+        guard schema.databaseAnswers(at: .now) else { return Self.notReady("the database does not answer") }
+        return .json(.ok, ["status": "ready"])
+    }
+
+    private static func notReady(_ message: String) -> HTTPResponse {
+        APIError.unavailable(code: "not_ready", message, retryAfter: DatabaseUnavailable.retryAfterSeconds).response()
     }
 
     // MARK: Helpers
@@ -336,15 +338,15 @@ public struct ImagesAPI: Sendable {
         return record
     }
 
-    /// Runs `body` on a connection of `pool` (by default the general one); an unreachable database becomes a 503 for
-    /// the client.
+    /// Runs `body` on a connection of `pool` (by default the general one); a database that cannot serve right now
+    /// (``PostgresError/isUnavailable``) becomes a 503 for the client.
     private func withDatabase<T: Sendable>(
         on pool: PostgresPool? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         guard schema.isReady else { throw DatabaseUnavailable() }
         do {
             return try await (pool ?? database).withConnection(body)
-        } catch let error as PostgresError where error.isConnectionError {
+        } catch let error as PostgresError where error.isUnavailable {
             logger.warning("database unavailable", metadata: ["error": "\(error)"])
             throw DatabaseUnavailable()
         }

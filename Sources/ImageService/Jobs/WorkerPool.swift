@@ -212,7 +212,7 @@ public final class WorkerPool: Sendable {
                     let connection = try self.connection ?? PostgresConnection(pool.conninfo)
                     self.connection = connection
                     return try body(JobStore(connection: connection))
-                } catch let error as PostgresError where error.isConnectionError {
+                } catch let error as PostgresError where error.isUnavailable {
                     connection = nil
                     pool.metrics.databaseErrors.increment()
                     failures += 1

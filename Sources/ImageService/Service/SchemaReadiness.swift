@@ -6,16 +6,28 @@ import Synchronization
 /// and then starts what needs the schema (the workers and the sweeper). So the service starts, listens and answers
 /// `/healthz` before its database is up (a pod that starts first, a database restarting), instead of exiting: until
 /// then `/readyz` and every database route answer 503 with `Retry-After`.
+///
+/// After migrating, the thread keeps its connection and probes it every ``probeInterval``; `/readyz` reads the
+/// time of the last answer instead of asking the database itself. So `/readyz` never queues behind the request
+/// pool (a pod busy with slow requests stays ready), and a database that stops answering, or a probe that hangs,
+/// makes it 503 within ``answerLifetime``.
 public final class SchemaReadiness: Sendable {
     private let ready: Atomic<Bool>
+    /// Until when the last answer vouches for the database, in nanoseconds after `epoch`; 0 for no answer.
+    private let answeredUntil = Atomic<Int64>(0)
+    private let epoch = ContinuousClock.now
     private let stopped = Atomic(false)
     private let finished = DispatchSemaphore(value: 0)
     private let started = Atomic(false)
     /// Attempts start at 200 ms apart and back off to at most 2 s, so the service is ready within about 2 s of its
     /// database.
     static let backoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(2))
+    static let probeInterval = Duration.seconds(1)
+    /// How long an answer of the probe counts: a few probes, so that one slow answer does not flap readiness.
+    static let answerLifetime = Duration.seconds(3)
 
     /// A readiness that is not ready until `start` has migrated; `ready: true` for callers that migrated themselves.
+    /// Until started, the database counts as not answering.
     public init(ready: Bool = false) {
         self.ready = Atomic(ready)
     }
@@ -23,26 +35,62 @@ public final class SchemaReadiness: Sendable {
     /// Whether the schema is migrated and the routes that use it may run.
     public var isReady: Bool { ready.load(ordering: .acquiring) }
 
-    /// Starts the thread: connect, migrate, then `whenReady`, retrying until it succeeds or `stop()` is called.
+    /// Whether PostgreSQL answered the probe within ``answerLifetime`` before `now`.
+    public func databaseAnswers(at now: ContinuousClock.Instant) -> Bool {
+        nanoseconds(now) < answeredUntil.load(ordering: .acquiring)
+    }
+
+    /// Notes an answer of the database at `now`; nil notes a failure, which counts at once.
+    func recordAnswer(at now: ContinuousClock.Instant?) {
+        answeredUntil.store(now.map { nanoseconds($0 + Self.answerLifetime) } ?? 0, ordering: .releasing)
+    }
+
+    private func nanoseconds(_ instant: ContinuousClock.Instant) -> Int64 {
+        let elapsed = (instant - epoch).components
+        return elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000
+    }
+
+    /// Starts the thread: connect, migrate, then `whenReady`, retrying until it succeeds or `stop()` is called; then
+    /// probe until `stop()`, reconnecting whenever the probe fails.
     func start(conninfo: String, logger: Logger, whenReady: @escaping @Sendable () -> Void) {
         started.store(true, ordering: .releasing)
         let thread = Thread { [self] in
             var backoff = Self.backoff
-            var attempts = 0
+            var failures = 0
+            var connection: PostgresConnection?
             while !stopped.load(ordering: .acquiring) {
                 do {
-                    let applied = try Migrations.run(on: try PostgresConnection(conninfo))
-                    if !applied.isEmpty { logger.info("schema migrated", metadata: ["db.migrations": "\(applied)"]) }
-                    ready.store(true, ordering: .releasing)
-                    whenReady()
-                    break
+                    let current = try connection ?? PostgresConnection(conninfo)
+                    connection = current
+                    let migrating = !isReady
+                    if migrating {
+                        let applied = try Migrations.run(on: current)
+                        if !applied.isEmpty {
+                            logger.info("schema migrated", metadata: ["db.migrations": "\(applied)"])
+                        }
+                    } else {
+                        try current.query("SELECT 1")
+                    }
+                    recordAnswer(at: .now)
+                    if migrating {
+                        ready.store(true, ordering: .releasing)
+                        whenReady()
+                    }
+                    if failures > 0, !migrating {
+                        logger.info("database answers again", metadata: ["db.attempts": "\(failures)"])
+                    }
+                    failures = 0
+                    backoff.reset()
+                    sleep(Self.probeInterval)
                 } catch {
-                    attempts += 1
+                    connection = nil
+                    recordAnswer(at: nil)
+                    failures += 1
                     // Once, then every tenth attempt: a database that is down for minutes does not flood the log.
-                    if attempts % 10 == 1 {
+                    if failures % 10 == 1 {
                         logger.warning(
-                            "database not ready; serving 503 until it is",
-                            metadata: ["error": "\(error)", "db.attempts": "\(attempts)"])
+                            isReady ? "database does not answer; /readyz says 503" : "database not ready; serving 503",
+                            metadata: ["error": "\(error)", "db.attempts": "\(failures)"])
                     }
                     sleep(backoff.next())
                 }
@@ -53,7 +101,7 @@ public final class SchemaReadiness: Sendable {
         thread.start()
     }
 
-    /// Stops retrying and waits for the thread (within about 100 ms, or one migration).
+    /// Stops retrying and probing and waits for the thread (within about 100 ms, or one migration or probe).
     func stop() {
         stopped.store(true, ordering: .releasing)
         if started.load(ordering: .acquiring) { finished.wait() }

@@ -2,7 +2,8 @@
 public struct ServiceConfiguration: Sendable {
     /// Listening address, timeouts and HTTP limits (including the body limit).
     public var http: HTTPServerConfiguration
-    /// A `postgresql://` URL or libpq `key=value` string; empty means the standard `PG*` variables.
+    /// A `postgresql://` URL or libpq `key=value` string; empty means the standard `PG*` variables. Its sessions
+    /// start with ``PostgresSessionSettings/service`` unless its `options` say otherwise.
     public var databaseURL: String
     /// Worker threads running the image kernel.
     public var workers: Int

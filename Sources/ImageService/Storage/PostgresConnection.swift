@@ -21,7 +21,10 @@ import Foundation
 /// transaction the work is gone with the session, so the error surfaces as `connectionLost` and the transaction
 /// fails as a whole. Caveat of the retry: if the connection broke after the server committed but before its answer
 /// arrived, the statement runs twice — statements run outside transactions should be idempotent or keyed (ours
-/// are: an `INSERT` by a fresh id fails with `uniqueViolation` rather than duplicating).
+/// are: an `INSERT` by a fresh id fails with `uniqueViolation` rather than duplicating). A statement the server
+/// refused because of the session itself (read-only after a failover, shutting down: ``PostgresError``'s
+/// `requiresNewSession`) did nothing, so outside a transaction it is sent once more on a new session; inside one,
+/// the transaction fails and the next statement after it starts a new session.
 public final class PostgresConnection {
     /// Whether ``transaction(_:)`` has a transaction open, and whether its session is gone.
     private enum TransactionState {
@@ -33,6 +36,9 @@ public final class PostgresConnection {
 
     let handle: OpaquePointer
     private var transactionState = TransactionState.none
+    /// Set when the server said this session cannot go on (see the type's notes): the next statement outside a
+    /// transaction first opens a new one, and ``PostgresPool`` closes the connection rather than keep it.
+    private(set) var needsNewSession = false
 
     /// A prepared statement is specific to its text and to the parameter types it was prepared with.
     private struct StatementKey: Hashable {
@@ -65,10 +71,15 @@ public final class PostgresConnection {
 
     /// Opens a connection. `conninfo` is a `postgresql://` URL or `key=value` string; empty uses the standard `PG*`
     /// environment variables and defaults. `application_name` is `imageproc` and `connect_timeout` 5 seconds unless
-    /// `conninfo` says otherwise. Blocks until connected; throws a `connectionFailed` error.
-    public init(_ conninfo: String = "") throws(PostgresError) {
-        // Entries are applied in order and `dbname` is expanded as a connection string, so the caller's values win.
-        let parameters = [("application_name", "imageproc"), ("connect_timeout", "5"), ("dbname", conninfo)]
+    /// `conninfo` says otherwise; the session starts with `session`'s settings unless `conninfo`'s `options` (or
+    /// `PGOPTIONS`) set them otherwise. Blocks until connected; throws a `connectionFailed` error.
+    public init(_ conninfo: String = "", session: PostgresSessionSettings = .service) throws(PostgresError) {
+        // Entries are applied in order and `dbname` is expanded as a connection string, so the caller's values win
+        // over the entries before it; `options` comes after it, holding the caller's own options after ours.
+        let parameters = [
+            ("application_name", "imageproc"), ("connect_timeout", "5"), ("dbname", conninfo),
+            ("options", session.options(followedBy: Self.callerOptions(conninfo))),
+        ]
         let strings = parameters.flatMap { [strdup($0.0), strdup($0.1)] }
         defer {
             for string in strings { free(string) }
@@ -92,6 +103,22 @@ public final class PostgresConnection {
         PQfinish(handle)
     }
 
+    /// The `options` libpq would send for `conninfo` if we gave none: its own, else `PGOPTIONS` (also for a plain
+    /// database name, which is no conninfo to parse).
+    static func callerOptions(_ conninfo: String) -> String? {
+        if let parsed = PQconninfoParse(conninfo, nil) {
+            defer { PQconninfoFree(parsed) }
+            var option = parsed
+            while let keyword = option.pointee.keyword {
+                if String(cString: keyword) == "options", let value = option.pointee.val {
+                    return String(cString: value)
+                }
+                option += 1
+            }
+        }
+        return ProcessInfo.processInfo.environment["PGOPTIONS"]
+    }
+
     /// The server process serving this session (`pg_backend_pid()`), 0 when disconnected.
     public var backendPID: Int32 { PQbackendPID(handle) }
 
@@ -107,13 +134,15 @@ public final class PostgresConnection {
         try reconnectIfIdleAndBroken()
         let inTransaction = transactionState != .none || PQtransactionStatus(handle) != PQTRANS_IDLE
         let first = execute(sql, values)
-        guard case .failure(let error) = first, error.kind == .connectionLost else { return try first.get() }
+        guard case .failure(let error) = first, error.requiresNewSession else { return try first.get() }
         guard !inTransaction else {
-            if transactionState == .open { transactionState = .lost }
+            if error.kind == .connectionLost, transactionState == .open { transactionState = .lost }
+            needsNewSession = true
             throw error
         }
         try reset()
         let second = execute(sql, values)
+        if case .failure(let error) = second, error.requiresNewSession { needsNewSession = true }
         return try second.get()
     }
 
@@ -139,7 +168,8 @@ public final class PostgresConnection {
 
     /// A backend that exited while we were idle has left its last error and an end-of-file on the socket. Reading
     /// them (libpq's socket is non-blocking: this never waits) marks the connection bad before anything is sent,
-    /// so it can be reset with no doubt about whether a statement ran.
+    /// so it can be reset with no doubt about whether a statement ran. A session the server refused to go on with
+    /// (``needsNewSession``) is replaced here too, once no transaction is open.
     private func reconnectIfIdleAndBroken() throws(PostgresError) {
         if transactionState == .lost {
             throw Self.lostInsideTransaction
@@ -151,7 +181,8 @@ public final class PostgresConnection {
                 _ = PQconsumeInput(handle)
             }
         }
-        guard PQstatus(handle) != CONNECTION_OK else { return }
+        let renew = needsNewSession && transactionState == .none && isIdle
+        guard PQstatus(handle) != CONNECTION_OK || renew else { return }
         if transactionState == .open {
             transactionState = .lost
             throw Self.lostInsideTransaction
@@ -165,6 +196,7 @@ public final class PostgresConnection {
     private func reset() throws(PostgresError) {
         PQreset(handle)
         preparedStatements = [:]
+        needsNewSession = false
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = PostgresError.trimmed(PQerrorMessage(handle)) ?? "reconnecting failed"
             throw PostgresError(kind: .connectionFailed, message: message)

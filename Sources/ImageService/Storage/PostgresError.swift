@@ -5,7 +5,7 @@ import Foundation
 /// rejected a statement, or a result did not have the shape the caller expected.
 ///
 /// `description` is generic and safe to show to anyone; `debugDescription` carries the server's message, detail,
-/// hint and the statement, for the log. ``isConnectionError`` separates "the database is unavailable" (an API
+/// hint and the statement, for the log. ``isUnavailable`` separates "the database cannot serve right now" (an API
 /// answers 503) from errors of one statement.
 public struct PostgresError: Error, Sendable {
     /// What went wrong, broadly.

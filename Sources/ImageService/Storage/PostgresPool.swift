@@ -40,7 +40,9 @@ public final class PostgresPool: Sendable {
     /// ``PostgresError`` when no connection can be opened (the database is unreachable) or the pool is shut down,
     /// `CancellationError` when the task is cancelled while waiting, and whatever `body` throws.
     ///
-    /// A connection that `body` leaves inside a transaction, or broken, is closed rather than reused.
+    /// A connection that `body` leaves inside a transaction, broken, or with a session the server will not go on
+    /// with (read-only, shutting down) is closed rather than reused: the next caller opens a new one, on the primary
+    /// when the conninfo names several hosts with `target_session_attrs=read-write`.
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
@@ -53,7 +55,9 @@ public final class PostgresPool: Sendable {
         }
         // A connection whose libpq buffers grew past what this pool keeps is closed: pooled connections would
         // otherwise each hold tens of megabytes for good.
-        let kept = lease.connection.isIdle && lease.connection.largestMessageBytes <= keptMessageBytes
+        let connection = lease.connection
+        let kept =
+            connection.isIdle && !connection.needsNewSession && connection.largestMessageBytes <= keptMessageBytes
         release(kept ? lease : nil)
         return try result.get()
     }

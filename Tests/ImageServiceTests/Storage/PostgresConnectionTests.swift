@@ -157,6 +157,59 @@ import Testing
         #expect(try connection.query("SELECT 5").int(0, 0) == 5)
     }
 
+    /// As after a failover: the session is read-only, a new one is not. The refused write did nothing, so it is sent
+    /// again on a new session.
+    @Test func sendsAWriteRefusedAsReadOnlyAgainOnANewSession() throws {
+        try TestDatabase.withScratchSchema { schema, _ in
+            let connection = try TestDatabase.connect()
+            try connection.query("SET default_transaction_read_only = on")
+            let pid = connection.backendPID
+            try connection.query("CREATE TABLE \(schema).ledger (n int)")
+            #expect(connection.backendPID != pid)
+            #expect(try connection.query("SELECT count(*) FROM \(schema).ledger").int(0, 0) == 0)
+        }
+    }
+
+    @Test func failsAReadOnlyRefusalInsideATransactionAndStartsANewSessionAfterIt() throws {
+        try TestDatabase.withScratchSchema { schema, _ in
+            let connection = try TestDatabase.connect()
+            try connection.query("SET default_transaction_read_only = on")
+            let pid = connection.backendPID
+            let error = try #require(throws: PostgresError.self) {
+                try connection.transaction { try connection.query("CREATE TABLE \(schema).ledger (n int)") }
+            }
+            #expect(error.code == .readOnlySQLTransaction)
+            #expect(error.isUnavailable)
+            #expect(connection.needsNewSession)
+            try connection.query("CREATE TABLE \(schema).ledger (n int)")
+            #expect(connection.backendPID != pid)
+            #expect(!connection.needsNewSession)
+        }
+    }
+
+    /// libpq's multi-host URL passes through untouched: the first host is down, the second is the writable one.
+    @Test func findsTheWritableHostAmongSeveral() throws {
+        let url = try TestDatabase.url()
+        let hosts = try #require(url.range(of: "@") ?? url.range(of: "://"))
+        let several =
+            url.replacingCharacters(in: hosts, with: url[hosts] + "127.0.0.1:1,")
+            + (url.contains("?") ? "&" : "?") + "target_session_attrs=read-write"
+        let connection = try PostgresConnection(several)
+        #expect(try connection.query("SHOW transaction_read_only").string(0, 0) == "off")
+        #expect(try connection.query("SHOW statement_timeout").string(0, 0) == "1min")
+    }
+
+    @Test func reportsAStatementTimeoutAsUnavailableAndKeepsTheSession() throws {
+        let connection = try PostgresConnection(TestDatabase.url(options: "-c statement_timeout=200ms"))
+        let pid = connection.backendPID
+        let error = try #require(throws: PostgresError.self) { try connection.query("SELECT pg_sleep(2)") }
+        #expect(error.code == .queryCanceled)
+        #expect(error.isUnavailable)
+        #expect(!connection.needsNewSession)
+        #expect(try connection.query("SELECT 3").int(0, 0) == 3)
+        #expect(connection.backendPID == pid)
+    }
+
     @Test func preparesEachStatementTextOnceAndSettlesOnAGenericPlan() throws {
         let connection = try TestDatabase.connect()
         let sql = "SELECT $1::int8 * 2 AS doubled"

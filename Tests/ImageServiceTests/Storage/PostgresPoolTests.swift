@@ -70,6 +70,23 @@ import Testing
         #expect(idle)
     }
 
+    /// A session on a read-only server (a standby after a failover) is not kept: the next caller gets a new one.
+    @Test func closesAConnectionWhoseSessionTheServerRefused() async throws {
+        let pool = PostgresPool(conninfo: try TestDatabase.url(), maxConnections: 1)
+        let refused = try await pool.withConnection { connection in
+            try connection.query("SET default_transaction_read_only = on")
+            #expect(throws: PostgresError.self) {
+                try connection.transaction { try connection.query("CREATE TABLE never_created (n int)") }
+            }
+            return connection.backendPID
+        }
+        let (fresh, readOnly) = try await pool.withConnection {
+            ($0.backendPID, try $0.query("SHOW default_transaction_read_only").string(0, 0))
+        }
+        #expect(fresh != refused)
+        #expect(readOnly == "off")
+    }
+
     @Test func reportsAnUnreachableDatabaseToEveryCaller() async throws {
         let pool = PostgresPool(conninfo: TestDatabase.unreachableURL, maxConnections: 2)
         let errors = await withTaskGroup(of: (any Error)?.self) { group in

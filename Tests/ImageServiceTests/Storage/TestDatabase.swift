@@ -18,6 +18,15 @@ enum TestDatabase {
         return url
     }
 
+    /// `DATABASE_URL` with libpq `options` (`-c name=value` switches, given here unencoded).
+    static func url(options: String) throws -> String {
+        let base = try url()
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.")
+        let value = options.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        return base + (base.contains("?") ? "&" : "?") + "options=" + value
+    }
+
     static func connect() throws -> PostgresConnection {
         try PostgresConnection(url())
     }
