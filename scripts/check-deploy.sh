@@ -211,7 +211,7 @@ PYTHON
 # --- Kubernetes --------------------------------------------------------------------------------------
 
 # What check-deploy renders, each a directory under k8s/ (production-monitoring is made in the copy: production
-# with the monitoring component, as an operator who uses Prometheus Operator would set it).
+# with its `components:` line for monitoring uncommented, as an operator with Prometheus Operator would do).
 readonly KUSTOMIZATIONS=(namespace storage overlays/dev overlays/production overlays/production-monitoring overlays/ha)
 # Kinds of custom resources that kubernetes-validate has no schema for; any other unknown kind fails the check.
 readonly CUSTOM_KINDS=("postgresql.cnpg.io/v1 Cluster" "monitoring.coreos.com/v1 PodMonitor"
@@ -242,9 +242,10 @@ render_manifests() {
     find "$WORK_DIR/k8s/secrets" -type f ! -name kustomization.yaml ! -name '*.example' -delete
     printf 'POSTGRES_PASSWORD=%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$WORK_DIR/k8s/secrets/postgres.env"
     od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$WORK_DIR/k8s/secrets/api-tokens.txt"
-    mkdir -p "$WORK_DIR/k8s/overlays/production-monitoring" "$WORK_DIR/rendered"
-    printf '%s\n' 'apiVersion: kustomize.config.k8s.io/v1beta1' 'kind: Kustomization' 'resources: [../production]' \
-        'components: [../../components/monitoring]' >"$WORK_DIR/k8s/overlays/production-monitoring/kustomization.yaml"
+    mkdir -p "$WORK_DIR/rendered"
+    cp -R "$WORK_DIR/k8s/overlays/production" "$WORK_DIR/k8s/overlays/production-monitoring"
+    sed -i 's|^  # - \.\./\.\./components/monitoring$|  - ../../components/monitoring|' \
+        "$WORK_DIR/k8s/overlays/production-monitoring/kustomization.yaml"
     for target in "${KUSTOMIZATIONS[@]}"; do
         name="${target##*/}"
         "$VENV/bin/kubectl" kustomize "$WORK_DIR/k8s/$target" >"$WORK_DIR/rendered/$name.yaml"
@@ -353,6 +354,10 @@ pool = int(re.search(r"databasePoolSize: Int = (\d+)", source).group(1))
 uploads = int(re.search(r"photoConnections: Int = (\d+)", source).group(1))
 lines = [f"namespace {namespace['metadata']['name']}, enforce-version {enforce}"]
 
+for name, objects in docs.items():
+    for o in objects:
+        if o["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") != "imageproc":
+            problems.append(f"{name}: {o['kind']}/{o['metadata']['name']} lacks the part-of label")
 for overlay in ("dev", "production", "production-monitoring", "ha"):
     objects = docs[overlay]
     for o in objects:
@@ -435,7 +440,10 @@ for metric in sorted(named - exported):
 for rule_ns in set(re.findall(r'namespace="([^"$]+)"', monitoring)):
     if rule_ns != namespace["metadata"]["name"]:
         problems.append(f"monitoring queries namespace {rule_ns}")
-rules = find(docs["production-monitoring"], "PrometheusRule")[0]
+rules = find(docs["production-monitoring"], "PrometheusRule")
+if not rules:
+    sys.exit("production-monitoring has no PrometheusRule: did the components: line of production change?")
+rules = rules[0]
 alerts = [r["alert"] for g in rules["spec"]["groups"] for r in g["rules"]]
 lines.append(f"{len(alerts)} alerts and the dashboard name {len(named)} imageproc_* metrics, all exported")
 
@@ -443,7 +451,7 @@ print("\n".join(lines))
 if problems:
     print("\n".join("PROBLEM: " + p for p in problems))
     sys.exit(1)
-print("namespace, connections, shutdown timing, pull policy, Ingress routes and metric names agree")
+print("labels, namespace, connections, shutdown timing, pull policy, Ingress routes and metric names agree")
 PYTHON
 }
 
