@@ -240,7 +240,8 @@ render_manifests() {
     local target name versions summary=()
     cp -R k8s "$WORK_DIR/k8s"
     find "$WORK_DIR/k8s/secrets" -type f ! -name kustomization.yaml ! -name '*.example' -delete
-    printf 'POSTGRES_PASSWORD=%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$WORK_DIR/k8s/secrets/postgres.env"
+    printf 'POSTGRES_PASSWORD=%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" \
+        >"$WORK_DIR/k8s/secrets/postgres.env"
     od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$WORK_DIR/k8s/secrets/api-tokens.txt"
     mkdir -p "$WORK_DIR/rendered"
     cp -R "$WORK_DIR/k8s/overlays/production" "$WORK_DIR/k8s/overlays/production-monitoring"
