@@ -256,10 +256,17 @@ render_manifests() {
     echo "objects rendered: $(printf '%s, ' "${summary[@]}" | sed 's/, $//') (kubectl, kustomize: $versions)"
 }
 
+# Against the newest schemas and against those of the oldest Kubernetes supported: the minor that the Namespace
+# pins as Pod Security's enforce-version.
 check_kubernetes_validate() {
-    local file output objects passed unknown custom total=0 total_custom=0 bad=0
-    for file in "$WORK_DIR"/rendered/*.yaml; do
-        output="$("$VENV/bin/kubernetes-validate" --strict -k "$KUBERNETES_VERSION" "$file" 2>&1)" || {
+    local oldest version file output objects passed unknown kind custom total=0 total_custom=0 bad=0
+    oldest="$(sed -n 's/.*enforce-version: v\(1\.[0-9]*\)$/\1.0/p' k8s/namespace/namespace.yaml)"
+    [[ -n "$oldest" ]] || {
+        echo "k8s/namespace/namespace.yaml pins no enforce-version"
+        return 1
+    }
+    while read -r version file; do
+        output="$("$VENV/bin/kubernetes-validate" --strict -k "$version" "$file" 2>&1)" || {
             echo "$output"
             bad=1
             continue
@@ -281,15 +288,17 @@ check_kubernetes_validate() {
         done <<<"$unknown"
         if ((passed + custom != objects)); then
             echo "$output"
-            echo "${file##*/}: $passed valid + $custom custom of $objects objects"
+            echo "${file##*/} ($version): $passed valid + $custom custom of $objects objects"
             bad=1
         fi
         total=$((total + passed))
         total_custom=$((total_custom + custom))
-    done
+    done < <(for version in "$oldest" "$KUBERNETES_VERSION"; do
+        for file in "$WORK_DIR"/rendered/*.yaml; do echo "$version $file"; done
+    done)
     ((bad == 0)) || return 1
-    echo "$total objects valid against Kubernetes $KUBERNETES_VERSION (strict: no unknown fields);" \
-        "$total_custom custom resources without a schema (CloudNativePG Cluster, PodMonitor, PrometheusRule)"
+    echo "$((total / 2)) objects valid against Kubernetes $oldest and $KUBERNETES_VERSION (strict: no unknown" \
+        "fields); $((total_custom / 2)) custom resources without a schema (CNPG Cluster, PodMonitor, PrometheusRule)"
 }
 
 # checkov on every rendered file: the objects as the cluster gets them (the overlays' patches alone are fragments,
