@@ -31,12 +31,18 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        /// A PostgreSQL client over libpq: connections, results, binary values, typed errors, a pool. Knows nothing
+        /// of images or jobs.
+        .target(
+            name: "PostgresClient",
+            dependencies: ["CLibPQ"]
+        ),
         /// The service: HTTP server, API, jobs and workers, imaging and storage. All logic lives here.
         .target(
             name: "ImageService",
             dependencies: [
                 "CImageKernel",
-                "CLibPQ",
+                "PostgresClient",
                 "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImageServiceTests",
-            dependencies: ["ImageService", "CImageKernel"],
+            dependencies: ["ImageService", "PostgresClient", "CImageKernel"],
             exclude: ["Fixtures"]
         ),
     ],

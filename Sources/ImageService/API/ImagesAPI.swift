@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresClient
 
 /// The REST API over jobs: upload, status (with long-poll), download of result and original, list, delete; plus
 /// the health endpoints.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresClient
 import Synchronization
 
 /// Keeps this replica's part of the durable queue moving, on one thread with one connection: renews the leases on

@@ -2,6 +2,7 @@ import CSystemShims
 import Dispatch
 import Foundation
 import Logging
+import PostgresClient
 import Synchronization
 
 /// The fixed pool of worker threads that turn queued jobs into results.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresClient
 
 /// The running service: the HTTP server, schema migration as soon as the database answers, then the worker pool
 /// and the sweeper that shares the durable queue with other replicas; started and stopped in the right order.

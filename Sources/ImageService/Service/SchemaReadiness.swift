@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresClient
 import Synchronization
 
 /// Brings the schema up to date as soon as PostgreSQL answers, on a thread of its own, retrying with capped backoff,

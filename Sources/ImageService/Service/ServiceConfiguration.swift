@@ -1,3 +1,5 @@
+import PostgresClient
+
 /// Everything `imageproc serve` can be told: where to listen, how many workers, the limits, and the database.
 public struct ServiceConfiguration: Sendable {
     /// Listening address, timeouts and HTTP limits (including the body limit).

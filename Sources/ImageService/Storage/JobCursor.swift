@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// Where a page of the job list ended: the last item's upload time and id, so the next page starts strictly after
 /// it in (uploaded_at, id) order.

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 extension JobStore {
     /// The columns of a ``JobRecord``: everything but the image bytes.

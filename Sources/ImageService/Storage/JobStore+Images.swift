@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// The two images of a job, read in two steps: what they are (one small query, no bytes), then their bytes.
 /// Conditional requests and refusals are decided between the two, so a `304`, `404` or `409` never reads image

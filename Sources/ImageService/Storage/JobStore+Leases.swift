@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// A replica's hold on a job: who (`owner`, the replica id) and for how long from now.
 public struct JobLease: Sendable, Equatable {

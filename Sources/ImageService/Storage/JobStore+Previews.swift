@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// Which of a job's two images.
 public enum ImageKind: String, Sendable {

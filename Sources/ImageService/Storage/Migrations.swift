@@ -1,3 +1,5 @@
+import PostgresClient
+
 /// The schema of the service's database and the code that brings a database up to it at start-up.
 ///
 /// To change the schema, append a ``Migration`` with the next version to ``all``; never edit one that has shipped.

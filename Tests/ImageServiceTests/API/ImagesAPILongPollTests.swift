@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 /// `GET /api/images/{id}?wait=S` over the real service: however the wait ends — the job deleted under it, the
 /// database failing, the time running out, the job finishing — nothing stays registered.

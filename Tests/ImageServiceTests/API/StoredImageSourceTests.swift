@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 /// Large downloads read from PostgreSQL a part at a time: the bytes the client gets are the stored ones, exactly,
 /// whatever the part boundaries.

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 /// The sweeper against a real PostgreSQL: what it claims, and that a sweep always ends.
 @Suite(.timeLimit(.minutes(1))) struct JobSweeperTests {

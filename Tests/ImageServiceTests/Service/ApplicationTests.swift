@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 /// The service as a whole: what survives a restart, and what a client sees when the database is gone.
 @Suite struct ApplicationTests {

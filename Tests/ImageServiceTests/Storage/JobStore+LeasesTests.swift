@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 /// The lease protocol, each test in a schema of its own: claims see every unheld job in the table.
 @Suite(.timeLimit(.minutes(1))) struct JobStoreLeasesTests {

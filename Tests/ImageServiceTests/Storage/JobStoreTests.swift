@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 /// Each test works on jobs with fresh ids and deletes them, so it can share the database with other suites.
 @Suite(.timeLimit(.minutes(1))) struct JobStoreTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 @Suite(.timeLimit(.minutes(1))) struct MigrationsTests {
     /// Every shipped version, in order; a migration made up by a test comes after them.

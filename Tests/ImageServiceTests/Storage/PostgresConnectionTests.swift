@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 @Suite struct PostgresConnectionTests {
     @Test func identifiesItselfAsImageproc() throws {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 @Suite struct PostgresErrorCodeTests {
     private static func failed(_ code: String) -> PostgresError {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 /// libpq never shrinks its buffers: connections that carried a photo are kept only by a pool meant for photos.
 @Suite struct PostgresLargeBuffersTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 @Suite(.timeLimit(.minutes(1))) struct PostgresPoolTests {
     @Test func reusesAnIdleConnection() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import PostgresClient
 
 /// The PostgreSQL database the integration tests run against, named by `DATABASE_URL`. Without it the tests fail
 /// with a message saying so: they never skip.

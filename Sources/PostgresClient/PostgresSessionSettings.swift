@@ -26,7 +26,7 @@ public struct PostgresSessionSettings: Sendable, Equatable {
         let own = [
             ("statement_timeout", statementTimeout),
             ("idle_in_transaction_session_timeout", idleInTransactionSessionTimeout),
-        ].map { name, value in "-c \(name)=\(value.milliseconds)ms" }
+        ].map { name, value in "-c \(name)=\(Int64(value / .milliseconds(1)))ms" }
         return (own + [callerOptions].compactMap { $0 }.filter { !$0.isEmpty }).joined(separator: " ")
     }
 }
