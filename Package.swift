@@ -37,10 +37,14 @@ let package = Package(
             name: "PostgresClient",
             dependencies: ["CLibPQ"]
         ),
+        /// HTTP/1.1 as values: the incremental request parser, requests and responses, multipart, media types,
+        /// entity tags, canonical paths. No sockets.
+        .target(name: "HTTPProtocol"),
         /// The service: HTTP server, API, jobs and workers, imaging and storage. All logic lives here.
         .target(
             name: "ImageService",
             dependencies: [
+                "HTTPProtocol",
                 "CImageKernel",
                 "PostgresClient",
                 "CSystemShims",
@@ -64,7 +68,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImageServiceTests",
-            dependencies: ["ImageService", "PostgresClient", "CImageKernel"],
+            dependencies: ["ImageService", "HTTPProtocol", "PostgresClient", "CImageKernel"],
             exclude: ["Fixtures"]
         ),
     ],

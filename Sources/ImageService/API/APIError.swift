@@ -1,3 +1,5 @@
+import HTTPProtocol
+
 /// The API's own refusals: bad input, missing resources, a busy service.
 public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var status: HTTPStatus

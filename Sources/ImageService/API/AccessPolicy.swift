@@ -1,3 +1,5 @@
+import HTTPProtocol
+
 /// Who may call the API from where: optional bearer tokens and optional CORS for browser pages on other origins.
 /// Both off by default (local use); tokens are required for anything reachable from outside.
 ///

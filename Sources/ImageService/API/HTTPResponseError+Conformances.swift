@@ -1,3 +1,4 @@
+import HTTPProtocol
 import PostgresClient
 
 // How the errors of other layers are told to clients. The only place that maps them to statuses.

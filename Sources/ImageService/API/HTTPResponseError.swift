@@ -1,3 +1,5 @@
+import HTTPProtocol
+
 /// An error that knows how it is told to a client: an HTTP status, a stable machine-readable `code` and a message
 /// a person understands. The router turns these into `{"error": {"code", "message"}}`; anything else becomes a 500
 /// whose details go only to the log.

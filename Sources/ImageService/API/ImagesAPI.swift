@@ -1,4 +1,5 @@
 import Foundation
+import HTTPProtocol
 import Logging
 import PostgresClient
 

@@ -1,3 +1,5 @@
+import HTTPProtocol
+
 /// A request's query, checked against the names a route accepts: an unknown name (a typo like `widht`) is a 400
 /// rather than silently ignored, and so is a name given twice (`preview=256&preview=128` has no one meaning).
 struct QueryParameters {

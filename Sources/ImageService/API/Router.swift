@@ -1,3 +1,4 @@
+import HTTPProtocol
 import Logging
 
 /// Matches a request to a handler by method and path template (`/api/images/{id}`), decides at head time whether a

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPProtocol
 
 /// Serves the browser page's files from one folder, and nothing outside it: only plain file names (letters,
 /// digits, `.`, `-`, `_`, no leading dot) are looked up, so `..`, encoded slashes and hidden files cannot reach

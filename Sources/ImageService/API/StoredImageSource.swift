@@ -1,4 +1,5 @@
 import Foundation
+import HTTPProtocol
 import PostgresClient
 
 /// A stored image sent to a client in parts read from PostgreSQL as the socket takes them (``HTTPBodySource``).

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPProtocol
 
 /// An image upload taken out of whichever body shape the client sent: `multipart/form-data` (field `file`, optional
 /// field `metadata`), JSON (`{"image": "<base64>", "filename", "metadata"}`), or the raw image bytes. Metadata may

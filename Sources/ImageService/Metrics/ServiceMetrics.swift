@@ -1,3 +1,5 @@
+import HTTPProtocol
+
 /// Everything `/metrics` reports: HTTP traffic by route template, the queue's counters and gauges, the jobs'
 /// outcomes and kernel times, and the process's own figures.
 public final class ServiceMetrics: Sendable {

@@ -1,5 +1,6 @@
 import CSystemShims
 import Glibc
+import HTTPProtocol
 
 /// One client connection, driven by its event loop: reads bytes into the request parser, admits each request from
 /// its head, hands complete requests to the server one at a time (pipelined ones wait their turn, in order), and

@@ -1,6 +1,7 @@
 import CSystemShims
 import Foundation
 import Glibc
+import HTTPProtocol
 import Logging
 
 /// The HTTP/1.1 server: one event-loop thread owns the listening socket and every connection; complete requests go

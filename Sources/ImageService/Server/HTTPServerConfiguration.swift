@@ -1,3 +1,5 @@
+import HTTPProtocol
+
 /// Where the HTTP server listens and the limits it enforces on every connection.
 public struct HTTPServerConfiguration: Sendable {
     /// IPv4 address to bind; `0.0.0.0` for every interface.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 /// `/openapi.yaml` serves the repository's own contract, from a configured path or from beside the web root.

@@ -1,6 +1,7 @@
 import Logging
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 /// Route matching and the 404/405 answers, without sockets.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 /// The page's files: served with their type and security headers, revalidated by ETag, and nothing outside the

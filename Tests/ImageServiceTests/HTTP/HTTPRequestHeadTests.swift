@@ -1,5 +1,6 @@
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 @Suite struct HTTPRequestHeadTests {

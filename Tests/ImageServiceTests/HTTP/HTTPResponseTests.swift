@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 @Suite struct HTTPResponseTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 /// Issue 12 finding 7: the raw method was a label, so each made-up method a client sent (no token needed, a 401 or

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 /// What one client can make the server hold or spend, over real sockets: pipelined responses, streamed bodies,

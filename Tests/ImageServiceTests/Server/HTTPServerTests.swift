@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 /// The server over real sockets, with a small responder that echoes what it was given.

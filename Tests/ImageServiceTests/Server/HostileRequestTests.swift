@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import HTTPProtocol
 @testable import ImageService
 
 /// Each hostile request of issue 5 (RFC 9110/9112 violations, smuggling attempts, limits, slow clients, paths out of

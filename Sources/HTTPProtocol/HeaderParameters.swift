@@ -1,12 +1,12 @@
 /// The `;name=value` parameter list of `Content-Type` and `Content-Disposition` (RFC 9110 §5.6.6), with values
 /// as tokens or quoted strings.
-enum HeaderParameters {
+public enum HeaderParameters {
     /// Parameters in order, names lower-cased. Lenient: a parameter without `=` is skipped, and an unterminated
     /// quoted string runs to the end.
     ///
     /// In a quoted string a backslash escapes only `"` and `\`; any other backslash is kept. Strict RFC rules would
     /// turn the `C:\dir\a.jpg` filenames some browsers send into `C:dira.jpg`.
-    static func parse(_ text: Substring) -> [(name: String, value: String)] {
+    public static func parse(_ text: Substring) -> [(name: String, value: String)] {
         let bytes = Array(text.utf8)
         var parameters: [(name: String, value: String)] = []
         var index = 0
@@ -65,7 +65,7 @@ enum HeaderParameters {
 
 extension HeaderParameters {
     /// The file name among `Content-Disposition` parameters: `filename*` (RFC 8187, UTF-8) before `filename`.
-    static func filename(in parameters: [(name: String, value: String)]) -> String? {
+    public static func filename(in parameters: [(name: String, value: String)]) -> String? {
         parameters.first { $0.name == "filename*" }.flatMap { extendedValue($0.value) }
             ?? parameters.first { $0.name == "filename" }?.value
     }
