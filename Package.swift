@@ -40,11 +40,22 @@ let package = Package(
         /// HTTP/1.1 as values: the incremental request parser, requests and responses, multipart, media types,
         /// entity tags, canonical paths. No sockets.
         .target(name: "HTTPProtocol"),
+        /// The HTTP/1.1 server on POSIX sockets: an epoll event loop, connections, the listener. Serves any
+        /// ``HTTPResponder``; knows nothing of the API.
+        .target(
+            name: "HTTPTransport",
+            dependencies: [
+                "HTTPProtocol",
+                "CSystemShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         /// The service: HTTP server, API, jobs and workers, imaging and storage. All logic lives here.
         .target(
             name: "ImageService",
             dependencies: [
                 "HTTPProtocol",
+                "HTTPTransport",
                 "CImageKernel",
                 "PostgresClient",
                 "CSystemShims",
@@ -68,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImageServiceTests",
-            dependencies: ["ImageService", "HTTPProtocol", "PostgresClient", "CImageKernel"],
+            dependencies: ["ImageService", "HTTPProtocol", "HTTPTransport", "PostgresClient", "CImageKernel"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -1,4 +1,5 @@
 import HTTPProtocol
+import HTTPTransport
 import Logging
 
 /// Matches a request to a handler by method and path template (`/api/images/{id}`), decides at head time whether a

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPProtocol
+import HTTPTransport
 import Logging
 import PostgresClient
 

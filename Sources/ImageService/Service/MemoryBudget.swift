@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 
 /// How much memory the process may use, and the one place where it is split between what holds memory: request
 /// bodies being received, originals waiting in the memory queue, responses waiting for their clients, and the image

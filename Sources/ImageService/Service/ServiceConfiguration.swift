@@ -1,3 +1,4 @@
+import HTTPTransport
 import PostgresClient
 
 /// Everything `imageproc serve` can be told: where to listen, how many workers, the limits, and the database.

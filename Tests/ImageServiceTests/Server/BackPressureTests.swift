@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import HTTPProtocol
+@testable import HTTPTransport
 @testable import ImageService
 
 /// What one client can make the server hold or spend, over real sockets: pipelined responses, streamed bodies,

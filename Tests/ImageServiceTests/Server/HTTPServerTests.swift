@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import HTTPProtocol
+@testable import HTTPTransport
 @testable import ImageService
 
 /// The server over real sockets, with a small responder that echoes what it was given.

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import HTTPProtocol
+@testable import HTTPTransport
 @testable import ImageService
 
 /// Each hostile request of issue 5 (RFC 9110/9112 violations, smuggling attempts, limits, slow clients, paths out of

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import HTTPTransport
 @testable import ImageService
 @testable import PostgresClient
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import HTTPTransport
 @testable import ImageService
 
 /// A service started before its database: it listens and says 503, never exits, and is ready soon after the

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 
+@testable import HTTPTransport
 @testable import ImageService
 @testable import PostgresClient
 

@@ -78,7 +78,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard loopThread != nil else { return }
         let drained = DispatchSemaphore(value: 0)
         loop.execute { [self] in beginDraining { drained.signal() } }
-        _ = drained.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
+        _ = drained.wait(timeout: .now() + .milliseconds(Int(timeout / .milliseconds(1))))
         loop.execute { [self] in
             for connection in Array(connections.values) { connection.close() }
         }
@@ -253,7 +253,7 @@ public final class HTTPServer: @unchecked Sendable {
                 "http.path": "\(request.path)",
                 "http.status": "\(status.code)",
                 "http.bytes": "\(bodyBytes)",
-                "http.duration_ms": "\((ContinuousClock.now - request.started).milliseconds)",
+                "http.duration_ms": "\(Int64((ContinuousClock.now - request.started) / .milliseconds(1)))",
                 "http.request_id": "\(request.requestID)",
             ])
     }
