@@ -71,10 +71,10 @@ static uint32_t output_channels(j_decompress_ptr cinfo) {
 /// samples, with three row pointers a row (the buffer and jdmainct.c's two pointer lists), and the upsampler's
 /// colour buffer, max_v rows of the output width rounded up to max_h (jdsample.c); a spare row of merged
 /// upsampling (jdmerge.c) and our CMYK row, 4 bytes a pixel each.
-static uint64_t decompressor_bytes(j_decompress_ptr cinfo) {
+static uint64_t decompressor_bytes(j_decompress_ptr cinfo, int colour_replaced) {
     uint64_t bytes = IK__JPEG_STATE_BYTES;
     if (cinfo->progressive_mode) {
-        bytes = ik__sat_add(bytes, ik__jpeg_coefficient_bytes(cinfo));
+        bytes = ik__sat_add(bytes, ik__jpeg_coefficient_bytes(cinfo, colour_replaced));
     }
     uint64_t smallest = cinfo->min_DCT_scaled_size > 0 ? (uint64_t)cinfo->min_DCT_scaled_size : 1;
     uint64_t max_h = (uint64_t)cinfo->max_h_samp_factor;
@@ -192,7 +192,7 @@ static ik_status read_estimate(j_decompress_ptr cinfo, estimate_state *state, co
     estimate->width = cinfo->output_width;
     estimate->height = cinfo->output_height;
     estimate->channels = output_channels(cinfo);
-    estimate->peak_bytes = ik__sat_add(decompressor_bytes(cinfo),
+    estimate->peak_bytes = ik__sat_add(decompressor_bytes(cinfo, state->source.colour_replaced),
                                        ik__image_bytes(estimate->width, estimate->height, estimate->channels));
     return IK_OK;
 }
