@@ -70,7 +70,7 @@ uint64_t ik__image_bytes(uint64_t width, uint64_t height, uint64_t channels);
 
 /// One step of a job that takes an image row by row, top to bottom, and hands what it makes to the step after it:
 /// decoder -> operations -> encoder, so that no step holds more than the rows it needs at once. A step is made
-/// by its constructor (the `*_rows_new` functions), learns the image's size in `start`, and is freed by
+/// by its constructor (the `ik__*_new` functions), learns the image's size in `start`, and is freed by
 /// ik__rows_release whether or not it ran.
 typedef struct ik__rows ik__rows;
 struct ik__rows {
@@ -92,7 +92,7 @@ struct ik__rows {
 #define IK__STEP_STRUCT_MAX 4096u
 #define IK__STEP_BYTES (IK__STEP_STRUCT_MAX + IK__ALLOCATION_SLACK)
 
-/// The most rows a decoder asks a step for at once (libjpeg-turbo returns up to 4 a call when upsampling).
+/// The most rows a decoder asks a step for at once (libjpeg returns up to rec_outbuf_height rows a call, a few).
 #define IK__ROWS_AHEAD 4u
 
 /// A zeroed step struct of `size` bytes whose first member, the ik__rows, is `methods`, also stored in `*rows`;

@@ -123,14 +123,14 @@ static ik_status plan_upright(uint32_t width, uint32_t height, int orientation, 
 
 /// The resize plans of a job, in the order of its resizes, each for the size the one before leaves (the first
 /// for the stored image at full size), and the JPEG DCT scale the first one allows.
-typedef struct plans {
+typedef struct resize_plans {
     ik__resize_plan plans[IK_MAX_OPERATIONS];
     uint32_t count;
     int scale_eighths;
-} plans;
+} resize_plans;
 
-static ik_status plan_all(const ik_info *info, int orientation, const ik_options *options, plans *result, char *message,
-                          size_t capacity) {
+static ik_status plan_all(const ik_info *info, int orientation, const ik_options *options, resize_plans *result,
+                          char *message, size_t capacity) {
     memset(result, 0, sizeof(*result));
     result->scale_eighths = 8;
     uint32_t width = info->width;
@@ -153,6 +153,13 @@ static ik_status plan_all(const ik_info *info, int orientation, const ik_options
     return IK_OK;
 }
 
+/// The source size plan `index` was made for: what the resize before it leaves, or the stored image's.
+static void planned_source(const resize_plans *plans, uint32_t index, const ik_info *info, uint32_t *width,
+                           uint32_t *height) {
+    *width = index > 0 ? plans->plans[index - 1].width : info->width;
+    *height = index > 0 ? plans->plans[index - 1].height : info->height;
+}
+
 /// The steps of one job, released together: the operations' (which the decoder feeds) and the encoder's.
 typedef struct steps {
     ik__rows *operations[IK_MAX_OPERATIONS];
@@ -164,6 +171,8 @@ typedef struct steps {
     ik__rows *image_rows;
 } steps;
 
+/// Releases the steps the decoder feeds: the operations' and the one that keeps a result to be turned (not the
+/// image it filled).
 static void release_operations(steps *chain) {
     for (size_t i = 0; i < chain->operation_count; i++) {
         ik__rows_release(chain->operations[i]);
@@ -176,7 +185,7 @@ static void release_operations(steps *chain) {
 /// Builds the steps from the last to the first: the encoder (JPEG flattens alpha first), an image when the
 /// result is turned upright, then the operations in reverse order, each handing its rows to the one built before
 /// it. `*first` is the step the decoder feeds; `*encoding` is the flattening step or the encoder.
-static ik_status build(const ik_options *options, const ik_info *info, const plans *plans, ik_format format,
+static ik_status build(const ik_options *options, const ik_info *info, const resize_plans *plans, ik_format format,
                        int orientation, ik__buffer *buffer, ik_image *turned, steps *chain, ik__rows **first,
                        ik__rows **encoding, char *message, size_t capacity) {
     ik_status status = format == IK_FORMAT_JPEG
@@ -198,11 +207,10 @@ static ik_status build(const ik_options *options, const ik_info *info, const pla
         if (options->operations[i] == IK_OP_GRAYSCALE) {
             status = ik__convert_rows_new(IK__TO_GRAY, next, step, message, capacity);
         } else {
-            resize--;
-            // Each plan is made for what the resize before it leaves, the first for the full stored size.
-            const ik__resize_plan *before = resize > 0 ? &plans->plans[resize - 1] : NULL;
-            status = ik__resize_rows_new(&plans->plans[resize], before != NULL ? before->width : info->width,
-                                         before != NULL ? before->height : info->height, next, step, message, capacity);
+            uint32_t width = 0;
+            uint32_t height = 0;
+            planned_source(plans, --resize, info, &width, &height);
+            status = ik__resize_rows_new(&plans->plans[resize], width, height, next, step, message, capacity);
         }
         next = *step;
     }
@@ -241,7 +249,7 @@ ik_status ik_process(const unsigned char *data, size_t size, const ik_options *o
             return IK_OK;
         }
     }
-    plans plans;
+    resize_plans plans;
     status = plan_all(&info, orientation, options, &plans, message, capacity);
     if (status != IK_OK) {
         return status;
@@ -333,7 +341,7 @@ ik_status ik_estimate_peak(const unsigned char *data, size_t size, const ik_opti
             return IK_OK;
         }
     }
-    plans plans;
+    resize_plans plans;
     status = plan_all(&info, orientation, options, &plans, message, capacity);
     if (status != IK_OK) {
         return status;
@@ -358,9 +366,10 @@ ik_status ik_estimate_peak(const unsigned char *data, size_t size, const ik_opti
         }
         // As the step maps its plan onto the size its rows come in.
         ik__resize_plan step = plans.plans[resize];
-        const ik__resize_plan *before = resize > 0 ? &plans.plans[resize - 1] : NULL;
-        ik__plan_rescale(&step, before != NULL ? before->width : info.width,
-                         before != NULL ? before->height : info.height, width, height);
+        uint32_t planned_width = 0;
+        uint32_t planned_height = 0;
+        planned_source(&plans, resize, &info, &planned_width, &planned_height);
+        ik__plan_rescale(&step, planned_width, planned_height, width, height);
         streaming = ik__sat_add(streaming, ik__resize_rows_peak_bytes(width, height, channels, &step));
         width = step.width;
         height = step.height;
