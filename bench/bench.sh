@@ -1,30 +1,17 @@
 #!/usr/bin/env bash
 # make bench: sets up bench/.venv (Pillow, pyvips with libvips, numpy, matplotlib), fetches the MATE photos into
 # bench/photos, builds the decode floor and the release imageproc as the container ships it, then runs bench/run.py
-# (arguments pass through, e.g. --reps 7) and bench/service.py. Needs a C compiler, libjpeg headers and Swift; no
-# root (apt-get download needs no root).
+# (arguments pass through, e.g. --reps 7), bench/peak.sh and bench/service.py. Needs a C compiler, libjpeg headers,
+# cjpeg (libjpeg-turbo-progs) and Swift; no root (apt-get download needs none).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 cd "$root"
 
-if [[ ! -x "$here/.venv/bin/python" ]]; then
-    python3 -m venv "$here/.venv"
-    "$here/.venv/bin/pip" install --quiet pillow pyvips pyvips-binary numpy matplotlib
-fi
-
-if ! compgen -G "$here/photos/*.jpg" > /dev/null; then
-    mkdir -p "$here/photos"
-    if [[ -d /usr/share/backgrounds/mate ]]; then
-        source=/usr/share/backgrounds/mate
-    else
-        work=$(mktemp -d)
-        trap 'rm -rf "$work"' EXIT
-        (cd "$work" && apt-get download mate-backgrounds > /dev/null && dpkg -x mate-backgrounds_*.deb extracted)
-        source="$work/extracted/usr/share/backgrounds/mate"
-    fi
-    find "$source" -name '*.jpg' -exec cp {} "$here/photos/" \;
-fi
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+bench_venv
+bench_photos
 
 mkdir -p "$here/.build"
 cc -O2 -o "$here/.build/floor" "$here/floor.c" -ljpeg
@@ -36,6 +23,13 @@ imageproc="$root/.build-static/release/imageproc"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (best below 1 on a machine shared with other work)"
 "$here/.venv/bin/python" "$here/run.py" --imageproc "$imageproc" \
     --floor "$here/.build/floor" "$@"
+
+# Peak memory per job on the largest photos, beside libvips's (peak.sh); the kernel's counted peak from a release
+# kernel-peak.
+swift build -c release --product kernel-peak --scratch-path "$root/.build-static"
+mkdir -p "$here/results"
+KERNEL_PEAK="$root/.build-static/release/kernel-peak" IMAGEPROC="$imageproc" "$here/peak.sh" \
+    | tee "$here/results/peak.md"
 
 # The service under load, next to `imageproc process --threads 2`: on DATABASE_URL, or a throwaway cluster.
 # shellcheck source=scripts/lib.sh

@@ -1,26 +1,20 @@
 /*
- * alpha.c — premultiplying, un-premultiplying and flattening straight alpha.
+ * alpha.c — premultiplying, un-premultiplying and flattening straight alpha, a row at a time.
  *
- * The alpha channel is the last one of a 2- (gray, alpha) or 4-channel (RGB, alpha) image.
+ * The alpha channel is the last one of a 2- (gray, alpha) or 4-channel (RGB, alpha) pixel.
  */
 #include "kernel_internal.h"
 
-int ik__premultiply(ik_image *image) {
-    uint32_t channels = image->channels;
-    if (channels != 2 && channels != 4) {
-        return 0;
-    }
-    size_t count = (size_t)image->width * image->height;
-    unsigned char *pixel = image->data;
-    size_t first = 0;
-    while (first < count && pixel[first * channels + channels - 1] == 255) {
+int ik__premultiply_row(unsigned char *row, uint32_t width, uint32_t channels) {
+    uint32_t first = 0;
+    while (first < width && row[(size_t)first * channels + channels - 1] == 255) {
         first++;
     }
-    if (first == count) {
+    if (first == width) {
         return 0;
     }
-    for (size_t i = first; i < count; i++) {
-        unsigned char *p = pixel + i * channels;
+    for (uint32_t i = first; i < width; i++) {
+        unsigned char *p = row + (size_t)i * channels;
         uint32_t alpha = p[channels - 1];
         for (uint32_t c = 0; c + 1 < channels; c++) {
             p[c] = (unsigned char)ik__div255(p[c] * alpha);
@@ -29,11 +23,9 @@ int ik__premultiply(ik_image *image) {
     return 1;
 }
 
-void ik__unpremultiply(ik_image *image) {
-    uint32_t channels = image->channels;
-    size_t count = (size_t)image->width * image->height;
-    for (size_t i = 0; i < count; i++) {
-        unsigned char *p = image->data + i * channels;
+void ik__unpremultiply_row(unsigned char *row, uint32_t width, uint32_t channels) {
+    for (uint32_t i = 0; i < width; i++) {
+        unsigned char *p = row + (size_t)i * channels;
         uint32_t alpha = p[channels - 1];
         if (alpha == 255) {
             continue;
@@ -49,22 +41,12 @@ void ik__unpremultiply(ik_image *image) {
     }
 }
 
-void ik__flatten_on_white(ik_image *image) {
-    uint32_t channels = image->channels;
-    if (channels != 2 && channels != 4) {
-        return;
-    }
-    size_t count = (size_t)image->width * image->height;
-    const unsigned char *in = image->data;
-    unsigned char *out = image->data;
-    // In place, like ik__grayscale: the write position never passes the read position.
-    for (size_t i = 0; i < count; i++, in += channels) {
+void ik__flatten_row(const unsigned char *in, unsigned char *out, uint32_t width, uint32_t channels) {
+    for (uint32_t i = 0; i < width; i++, in += channels) {
         uint32_t alpha = in[channels - 1];
         uint32_t white = 255u * (255u - alpha);
         for (uint32_t c = 0; c + 1 < channels; c++) {
             *out++ = (unsigned char)ik__div255(in[c] * alpha + white);
         }
     }
-    image->channels = channels - 1;
-    image->stride = (size_t)image->width * image->channels;
 }

@@ -17,26 +17,16 @@ static inline unsigned char luma(const unsigned char *rgb) {
                            SHIFT);
 }
 
-void ik__grayscale(ik_image *image) {
-    uint32_t channels = image->channels;
-    if (channels < 3) {
+void ik__grayscale_row(const unsigned char *in, unsigned char *out, uint32_t width, uint32_t channels) {
+    if (channels == 3) {
+        for (uint32_t i = 0; i < width; i++, in += 3) {
+            *out++ = luma(in);
+        }
         return;
     }
-    // In place: pixel i is read at i * channels and written at i * (channels - 2), never ahead of the reads.
-    size_t count = (size_t)image->width * image->height;
-    const unsigned char *in = image->data;
-    unsigned char *out = image->data;
-    if (channels == 3) {
-        for (size_t i = 0; i < count; i++, in += 3) {
-            *out++ = luma(in);
-        }
-    } else {
-        for (size_t i = 0; i < count; i++, in += 4) {
-            unsigned char alpha = in[3];
-            *out++ = luma(in);
-            *out++ = alpha;
-        }
+    for (uint32_t i = 0; i < width; i++, in += 4) {
+        unsigned char alpha = in[3];
+        *out++ = luma(in);
+        *out++ = alpha;
     }
-    image->channels = channels - 2;
-    image->stride = (size_t)image->width * image->channels;
 }

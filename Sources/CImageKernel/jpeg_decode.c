@@ -1,10 +1,11 @@
 /*
  * jpeg_decode.c — JPEG to 8-bit gray or RGB through libjpeg.
  *
- * Split in two as libjpeg-turbo's example.c explains: decode_jpeg (outer) owns the decompressor, the error
- * manager, the pixels and the scratch row, and frees them whatever happens; read_jpeg (inner) calls setjmp.
- * Everything read after a longjmp lives in the outer frame, reached through pointers that never change, so no
- * local variable modified after setjmp is read after the jump.
+ * Split in two as libjpeg-turbo's example.c explains: ik__jpeg_decode (outer) owns the decompressor, the error
+ * manager and the scratch row, and frees them whatever happens; read_jpeg (inner) calls setjmp. Everything read
+ * after a longjmp lives in the outer frame, reached through pointers that never change, so no local variable
+ * modified after setjmp is read after the jump. The rows go straight into the next step's buffers; a step that
+ * fails returns its status (its own codec jumps only within its own calls).
  */
 #include "jpeg_error.h"
 
@@ -18,7 +19,6 @@ typedef struct decode_state {
     ik__jpeg_luma_source source;
     /// One row of CMYK samples for the CMYK/YCCK to RGB conversion.
     unsigned char *cmyk_row;
-    ik_image image;
 } decode_state;
 
 /// CMYK to RGB. Adobe's encoders store the inks inverted (0 = full ink), which libjpeg hands back unchanged;
@@ -64,17 +64,17 @@ static uint32_t output_channels(j_decompress_ptr cinfo) {
     return cinfo->out_color_space == JCS_CMYK ? 3 : (uint32_t)cinfo->output_components;
 }
 
-/// What libjpeg and read_jpeg allocate to decode to pixels, besides the image, once the output dimensions are
+/// What libjpeg and read_jpeg allocate to decode to rows, once the output dimensions are
 /// known (jpeg_calc_output_dimensions): the fixed state; a progressive JPEG's coefficient arrays; for every
 /// component the main buffer of jdmainct.c, (M + 2) row groups of v * DCT_scaled_size / M rows (M the smallest
 /// DCT_scaled_size; the 2 are the context rows of fancy upsampling) of width_in_blocks * DCT_scaled_size
 /// samples, with three row pointers a row (the buffer and jdmainct.c's two pointer lists), and the upsampler's
 /// colour buffer, max_v rows of the output width rounded up to max_h (jdsample.c); a spare row of merged
 /// upsampling (jdmerge.c) and our CMYK row, 4 bytes a pixel each.
-static uint64_t decompressor_bytes(j_decompress_ptr cinfo) {
+static uint64_t decompressor_bytes(j_decompress_ptr cinfo, int colour_replaced) {
     uint64_t bytes = IK__JPEG_STATE_BYTES;
     if (cinfo->progressive_mode) {
-        bytes = ik__sat_add(bytes, ik__jpeg_coefficient_bytes(cinfo));
+        bytes = ik__sat_add(bytes, ik__jpeg_coefficient_bytes(cinfo, colour_replaced));
     }
     uint64_t smallest = cinfo->min_DCT_scaled_size > 0 ? (uint64_t)cinfo->min_DCT_scaled_size : 1;
     uint64_t max_h = (uint64_t)cinfo->max_h_samp_factor;
@@ -96,7 +96,7 @@ static uint64_t decompressor_bytes(j_decompress_ptr cinfo) {
 }
 
 static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const unsigned char *data, size_t size,
-                           const ik__jpeg_request *request, char *message, size_t capacity) {
+                           const ik__jpeg_request *request, ik__rows *rows, char *message, size_t capacity) {
     cinfo->err = ik__jpeg_error_init(&state->error);
     if (setjmp(state->error.jump)) {
         return ik__jpeg_error_status(&state->error, message, capacity);
@@ -114,8 +114,7 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
     jpeg_start_decompress(cinfo);
 
     int cmyk = cinfo->out_color_space == JCS_CMYK;
-    uint32_t channels = output_channels(cinfo);
-    status = ik__image_alloc(&state->image, cinfo->output_width, cinfo->output_height, channels, message, capacity);
+    status = rows->start(rows, cinfo->output_width, cinfo->output_height, output_channels(cinfo), message, capacity);
     if (status != IK_OK) {
         return status;
     }
@@ -125,22 +124,25 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
             return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for a CMYK row");
         }
     }
-    while (cinfo->output_scanline < cinfo->output_height) {
-        unsigned char *row = state->image.data + (size_t)cinfo->output_scanline * state->image.stride;
+    while (cinfo->output_scanline < cinfo->output_height && status == IK_OK) {
         if (cmyk) {
             JSAMPROW cmyk_rows[1] = {state->cmyk_row};
             jpeg_read_scanlines(cinfo, cmyk_rows, 1);
-            cmyk_to_rgb(state->cmyk_row, row, cinfo->output_width, cinfo->saw_Adobe_marker);
+            cmyk_to_rgb(state->cmyk_row, rows->row(rows, 0), cinfo->output_width, cinfo->saw_Adobe_marker);
+            status = rows->commit(rows, 1, message, capacity);
         } else {
             // libjpeg returns up to rec_outbuf_height rows a call; offering several saves calls.
-            JSAMPROW rows[4];
-            JDIMENSION count = cinfo->output_height - cinfo->output_scanline;
-            count = count < 4 ? count : 4;
-            for (JDIMENSION i = 0; i < count; i++) {
-                rows[i] = row + i * state->image.stride;
+            JSAMPROW offered[IK__ROWS_AHEAD];
+            JDIMENSION count = 0;
+            JDIMENSION remaining = cinfo->output_height - cinfo->output_scanline;
+            while (count < IK__ROWS_AHEAD && count < remaining && (offered[count] = rows->row(rows, count)) != NULL) {
+                count++;
             }
-            jpeg_read_scanlines(cinfo, rows, count);
+            status = rows->commit(rows, jpeg_read_scanlines(cinfo, offered, count), message, capacity);
         }
+    }
+    if (status != IK_OK) {
+        return status;
     }
     jpeg_finish_decompress(cinfo);
     if (state->error.saw_end_of_data) {
@@ -149,23 +151,16 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
     return IK_OK;
 }
 
-ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg_request *request, ik_image *image,
+ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg_request *request, ik__rows *rows,
                           char *message, size_t capacity) {
     struct jpeg_decompress_struct cinfo;
     decode_state state;
     memset(&cinfo, 0, sizeof(cinfo));
     memset(&state, 0, sizeof(state));
-    memset(image, 0, sizeof(*image));
-
-    ik_status status = read_jpeg(&cinfo, &state, data, size, request, message, capacity);
+    ik_status status = read_jpeg(&cinfo, &state, data, size, request, rows, message, capacity);
     jpeg_destroy_decompress(&cinfo);
     free(state.cmyk_row);
-    if (status != IK_OK) {
-        ik_image_free(&state.image);
-        return status;
-    }
-    *image = state.image;
-    return IK_OK;
+    return status;
 }
 
 typedef struct estimate_state {
@@ -192,8 +187,7 @@ static ik_status read_estimate(j_decompress_ptr cinfo, estimate_state *state, co
     estimate->width = cinfo->output_width;
     estimate->height = cinfo->output_height;
     estimate->channels = output_channels(cinfo);
-    estimate->peak_bytes = ik__sat_add(decompressor_bytes(cinfo),
-                                       ik__image_bytes(estimate->width, estimate->height, estimate->channels));
+    estimate->peak_bytes = decompressor_bytes(cinfo, state->source.colour_replaced);
     return IK_OK;
 }
 

@@ -80,7 +80,8 @@ uint64_t ik__jpeg_worst_size(uint32_t width, uint32_t height, uint32_t channels)
 /// once its header is read: for every component, its blocks padded to whole MCUs (jdcoefct.c rounds
 /// width_in_blocks and height_in_blocks up to the sampling factors), 128 bytes each (64 JCOEF), with a row
 /// pointer per block row; as many chunks as libjpeg's memory manager cuts them into (at most 1e9 bytes each).
-uint64_t ik__jpeg_coefficient_bytes(j_decompress_ptr cinfo);
+/// With `colour_replaced` (ik__jpeg_luma_source.colour_replaced), the colour components' take one block row each.
+uint64_t ik__jpeg_coefficient_bytes(j_decompress_ptr cinfo, int colour_replaced);
 
 /// Points `cinfo->dest` at `destination`, which appends everything the compressor writes to `output`.
 void ik__jpeg_destination_init(j_compress_ptr cinfo, ik__jpeg_destination *destination, ik__buffer *output);
@@ -104,11 +105,23 @@ typedef struct ik__jpeg_luma_source {
     } skips[IK__JPEG_MAX_SKIPPED_SCANS];
     size_t skip_count;
     size_t next_skip;
+    /// Whether the colour components' coefficient arrays are replaced by one block row each (see
+    /// ik__jpeg_read_header), and libjpeg's own methods that the replacement wraps.
+    int colour_replaced;
+    int arrays_requested;
+    JBLOCKARRAY colour_rows[MAX_COMPONENTS];
+    jvirt_barray_ptr (*request_array)(j_common_ptr cinfo, int pool, boolean pre_zero, JDIMENSION blocks_per_row,
+                                      JDIMENSION rows, JDIMENSION most_rows);
+    JBLOCKARRAY (*access_array)(j_common_ptr cinfo, jvirt_barray_ptr array, JDIMENSION start, JDIMENSION rows,
+                                boolean writable);
 } ik__jpeg_luma_source;
 
 /// Gives the decompressor `data` as its source and reads the header. With `luma_only` (the result will be the
 /// grayscale), a YCbCr JPEG's scans that carry no luma are left out: the luma comes out exactly as from the whole
-/// file, without entropy-decoding the colour. `source` must live as long as the decompressor.
+/// file, without entropy-decoding the colour. Its colour components' whole-image coefficient arrays (a progressive
+/// decode's, jpeg_read_coefficients'), which nothing reads then, shrink to one block row each that every access
+/// returns: the interleaved scans that remain write their colour blocks there and overwrite them. `source` must
+/// live as long as the decompressor, whose client_data it takes.
 void ik__jpeg_read_header(j_decompress_ptr cinfo, ik__jpeg_luma_source *source, const unsigned char *data, size_t size,
                           int luma_only);
 

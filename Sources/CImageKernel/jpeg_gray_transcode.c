@@ -10,8 +10,9 @@
  * more exact than the round trip through 8-bit pixels, which rounds and clamps twice.
  *
  * Only for YCbCr (or one-component grayscale) JPEGs whose luma has full resolution, which is every JPEG a camera
- * or an editor writes; anything else falls back to the pixel pipeline. libjpeg keeps the coefficients of the
- * whole image in memory (2 bytes per sample of every component: about 3 bytes a pixel for 4:2:0).
+ * or an editor writes; anything else falls back to the pixel pipeline. libjpeg keeps the luma's coefficients of
+ * the whole image in memory, 2 bytes a pixel (the colour components' arrays shrink to a block row each: see
+ * ik__jpeg_read_header).
  */
 #include "jpeg_error.h"
 
@@ -174,16 +175,17 @@ static ik_status read_estimate(j_decompress_ptr source, estimate_state *state, c
     if (!*applies) {
         return status;
     }
-    // jpeg_read_coefficients keeps every component's coefficients (the colour's too, though its scans may be left
-    // out), the compressor writes them from there; both objects' state; and the output, reserved at the worst
-    // case of a gray JPEG of the same size, as the pixel encoder reserves it.
+    // jpeg_read_coefficients keeps the luma's coefficients (the colour's arrays are replaced by a block row), the
+    // compressor writes them from there; both objects' state; and the output, reserved at the worst case of a gray
+    // JPEG of the same size, as the pixel encoder reserves it.
     ik__encode_estimate gray;
     status = ik__jpeg_encode_estimate(source->image_width, source->image_height, 1, &gray, message, capacity);
     if (status != IK_OK) {
         return status;
     }
     estimate->output_bytes = gray.output_bytes;
-    estimate->peak_bytes = ik__sat_add(ik__sat_add(ik__jpeg_coefficient_bytes(source), 2 * IK__JPEG_STATE_BYTES),
+    uint64_t coefficients = ik__jpeg_coefficient_bytes(source, state->source.colour_replaced);
+    estimate->peak_bytes = ik__sat_add(ik__sat_add(coefficients, 2 * IK__JPEG_STATE_BYTES),
                                        ik__buffer_peak_bytes(gray.output_bytes, gray.output_bytes));
     return IK_OK;
 }

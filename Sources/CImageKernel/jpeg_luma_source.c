@@ -161,21 +161,69 @@ static void use_luma_source(j_decompress_ptr cinfo, ik__jpeg_luma_source *source
     cinfo->src = &source->manager;
 }
 
+/// libjpeg's request_virt_barray, but for the colour components of a luma-only read: jdcoefct.c asks for one
+/// array per component, in component order, and the colour ones become a single block row.
+static jvirt_barray_ptr request_array(j_common_ptr cinfo, int pool, boolean pre_zero, JDIMENSION blocks_per_row,
+                                      JDIMENSION rows, JDIMENSION most_rows) {
+    ik__jpeg_luma_source *source = (ik__jpeg_luma_source *)cinfo->client_data;
+    int component = source->arrays_requested++;
+    if (component == 0 || component >= ((j_decompress_ptr)cinfo)->num_components) {
+        return source->request_array(cinfo, pool, pre_zero, blocks_per_row, rows, most_rows);
+    }
+    size_t row_bytes = (size_t)blocks_per_row * sizeof(JBLOCK);
+    JBLOCKROW row = (JBLOCKROW)(*cinfo->mem->alloc_large)(cinfo, pool, row_bytes);
+    // Zeroed, as libjpeg's pre-zeroed arrays are: a refinement scan reads the bits it adds to.
+    memset(row, 0, row_bytes);
+    JBLOCKARRAY pointers = (JBLOCKARRAY)(*cinfo->mem->alloc_small)(cinfo, pool, most_rows * sizeof(JBLOCKROW));
+    for (JDIMENSION i = 0; i < most_rows; i++) {
+        pointers[i] = row;
+    }
+    source->colour_rows[component] = pointers;
+    // The handle is only ever given back to access_array below, which knows it.
+    return (jvirt_barray_ptr)pointers;
+}
+
+static JBLOCKARRAY access_array(j_common_ptr cinfo, jvirt_barray_ptr array, JDIMENSION start, JDIMENSION rows,
+                                boolean writable) {
+    ik__jpeg_luma_source *source = (ik__jpeg_luma_source *)cinfo->client_data;
+    for (int component = 1; component < MAX_COMPONENTS; component++) {
+        if ((jvirt_barray_ptr)source->colour_rows[component] == array && array != NULL) {
+            return source->colour_rows[component];
+        }
+    }
+    return source->access_array(cinfo, array, start, rows, writable);
+}
+
+/// Wraps the decompressor's array methods so that the colour components' arrays are replaced.
+static void replace_colour_arrays(j_decompress_ptr cinfo, ik__jpeg_luma_source *source) {
+    source->colour_replaced = 1;
+    source->request_array = cinfo->mem->request_virt_barray;
+    source->access_array = cinfo->mem->access_virt_barray;
+    cinfo->mem->request_virt_barray = request_array;
+    cinfo->mem->access_virt_barray = access_array;
+    cinfo->client_data = source;
+}
+
 void ik__jpeg_read_header(j_decompress_ptr cinfo, ik__jpeg_luma_source *source, const unsigned char *data, size_t size,
                           int luma_only) {
     memset(source, 0, sizeof(*source));
     source->data = data;
     source->size = size;
-    if (luma_only && find_colour_scans(source) > 0) {
-        use_luma_source(cinfo, source);
+    if (!luma_only) {
+        jpeg_mem_src(cinfo, data, (unsigned long)size);
         jpeg_read_header(cinfo, TRUE);
-        if (cinfo->jpeg_color_space == JCS_YCbCr) {
-            return;
-        }
+        return;
+    }
+    find_colour_scans(source);
+    use_luma_source(cinfo, source);
+    jpeg_read_header(cinfo, TRUE);
+    if (cinfo->jpeg_color_space == JCS_YCbCr) {
+        replace_colour_arrays(cinfo, source);
+    } else if (source->skip_count > 0) {
         // Only YCbCr keeps the grayscale in its first component (RGB or YCCK do not): start over with all of it.
         jpeg_abort_decompress(cinfo);
         cinfo->src = NULL;
+        jpeg_mem_src(cinfo, data, (unsigned long)size);
+        jpeg_read_header(cinfo, TRUE);
     }
-    jpeg_mem_src(cinfo, data, (unsigned long)size);
-    jpeg_read_header(cinfo, TRUE);
 }

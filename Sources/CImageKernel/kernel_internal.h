@@ -66,6 +66,71 @@ ik_status ik__image_alloc(ik_image *image, uint32_t width, uint32_t height, uint
 /// The bytes ik__image_alloc takes for width x height x channels, with the allocator's slack (saturating).
 uint64_t ik__image_bytes(uint64_t width, uint64_t height, uint64_t channels);
 
+/* ---- rows: the steps of a streamed job (rows.c) ---- */
+
+/// One step of a job that takes an image row by row, top to bottom, and hands what it makes to the step after it:
+/// decoder -> operations -> encoder, so that no step holds more than the rows it needs at once. A step is made
+/// by its constructor (the `ik__*_new` functions), learns the image's size in `start`, and is freed by
+/// ik__rows_release whether or not it ran.
+typedef struct ik__rows ik__rows;
+struct ik__rows {
+    /// Called once, before any row, with the size of the rows to come: allocates what the step needs and starts
+    /// the step after it.
+    ik_status (*start)(ik__rows *rows, uint32_t width, uint32_t height, uint32_t channels, char *message,
+                       size_t capacity);
+    /// Where the row `ahead` rows after the next one goes (width * channels bytes, the IK__ROW_SLACK bytes after
+    /// them writable too), or NULL when the step cannot take that many rows at once. Never NULL for 0 while rows
+    /// remain. Rows are written in order.
+    unsigned char *(*row)(ik__rows *rows, uint32_t ahead);
+    /// The next `count` rows are written.
+    ik_status (*commit)(ik__rows *rows, uint32_t count, char *message, size_t capacity);
+    /// Frees everything the step holds and the step itself.
+    void (*release)(ik__rows *rows);
+};
+
+/// What a step's own struct takes, with the allocator's slack: at most this (each step's file asserts it).
+#define IK__STEP_STRUCT_MAX 4096u
+#define IK__STEP_BYTES (IK__STEP_STRUCT_MAX + IK__ALLOCATION_SLACK)
+
+/// The most rows a decoder asks a step for at once (libjpeg returns up to rec_outbuf_height rows a call, a few).
+#define IK__ROWS_AHEAD 4u
+
+/// A zeroed step struct of `size` bytes whose first member, the ik__rows, is `methods`, also stored in `*rows`;
+/// NULL when it cannot be allocated. For the constructors.
+void *ik__rows_alloc(size_t size, ik__rows methods, ik__rows **rows);
+
+/// Releases `rows` (NULL is accepted).
+void ik__rows_release(ik__rows *rows);
+
+/// Hands every row of `image` to `rows`, from start to the last commit.
+ik_status ik__rows_push_image(const ik_image *image, ik__rows *rows, char *message, size_t capacity);
+
+/// A step that keeps the rows: allocates `image` at start and fills it. `image` is the caller's, to free with
+/// ik_image_free.
+ik_status ik__image_rows_new(ik_image *image, ik__rows **rows, char *message, size_t capacity);
+
+/// What an ik__image_rows_new step holds for a width x height x channels image: the image.
+uint64_t ik__image_rows_peak_bytes(uint32_t width, uint32_t height, uint32_t channels);
+
+/// A per-pixel conversion to fewer channels.
+typedef enum ik__conversion {
+    /// ik__grayscale_row: 3 channels become 1, 4 become 2; 1 and 2 pass unchanged.
+    IK__TO_GRAY,
+    /// ik__flatten_row: 2 channels become 1, 4 become 3; 1 and 3 pass unchanged.
+    IK__FLATTEN_ON_WHITE,
+} ik__conversion;
+
+/// A step that converts every row and hands it on to `next`; it only forwards the rows when the conversion
+/// leaves their channels unchanged.
+ik_status ik__convert_rows_new(ik__conversion conversion, ik__rows *next, ik__rows **rows, char *message,
+                               size_t capacity);
+
+/// What an ik__convert_rows_new step holds for rows `width` pixels wide of `channels`.
+uint64_t ik__convert_rows_peak_bytes(ik__conversion conversion, uint32_t width, uint32_t channels);
+
+/// The channels a conversion leaves of `channels`.
+uint32_t ik__converted_channels(ik__conversion conversion, uint32_t channels);
+
 /* ---- growable output buffer (output_buffer.c) ---- */
 
 /// A byte buffer the encoders append to. Grows by doubling with overflow checks; free with ik__buffer_free.
@@ -141,8 +206,8 @@ size_t ik__jpeg_entropy_end(const unsigned char *data, size_t size, size_t start
 
 /* ---- codecs ---- */
 
-/// What a decoder will produce and the most it holds at once to produce it (the pixels included), worked out
-/// from the header alone: the `*_estimate` functions beside each codec.
+/// What a decoder will produce and the most it holds at once while it hands its rows on (not the steps that take
+/// them), worked out from the header alone: the `*_estimate` functions beside each codec.
 typedef struct ik__decode_estimate {
     uint32_t width;
     uint32_t height;
@@ -150,8 +215,8 @@ typedef struct ik__decode_estimate {
     uint64_t peak_bytes;
 } ik__decode_estimate;
 
-/// What an encoder holds besides the pixels it is given: its own state and rows, and the output buffer at its
-/// largest; `output_bytes` is the largest result it can write.
+/// What an encoder step holds: its own state and rows, and the output buffer at its largest; `output_bytes` is
+/// the largest result it can write.
 typedef struct ik__encode_estimate {
     uint64_t peak_bytes;
     uint64_t output_bytes;
@@ -166,19 +231,20 @@ typedef struct ik__jpeg_request {
     uint64_t max_pixels;
 } ik__jpeg_request;
 
-/// Decodes a JPEG into a 1- or 3-channel image (CMYK and YCCK are converted to RGB).
-ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg_request *request, ik_image *image,
+/// Decodes a JPEG into 1- or 3-channel rows (CMYK and YCCK are converted to RGB), handed to `rows` as they come.
+ik_status ik__jpeg_decode(const unsigned char *data, size_t size, const ik__jpeg_request *request, ik__rows *rows,
                           char *message, size_t capacity);
 
-/// Encodes a 1- or 3-channel image as baseline JPEG with 4:2:0 chroma (gray: one component).
-ik_status ik__jpeg_encode(const ik_image *image, int quality, ik__buffer *output, char *message, size_t capacity);
+/// A step that encodes 1- or 3-channel rows as baseline JPEG with 4:2:0 chroma (gray: one component) into
+/// `output`, which the caller frees (also on error).
+ik_status ik__jpeg_encoder_new(int quality, ik__buffer *output, ik__rows **rows, char *message, size_t capacity);
 
 /// ik__jpeg_decode's peak for `request`, from the header (libjpeg reads it; no pixel or coefficient memory).
 ik_status ik__jpeg_decode_estimate(const unsigned char *data, size_t size, const ik__jpeg_request *request,
                                    ik__decode_estimate *estimate, char *message, size_t capacity);
 
-/// ik__jpeg_encode's peak beyond the image, for a width x height image of `channels` (1 or 3). Fails as the
-/// encoder would for a side JPEG cannot hold.
+/// An ik__jpeg_encoder_new step's peak, for a width x height image of `channels` (1 or 3). Fails as the encoder
+/// would for a side JPEG cannot hold.
 ik_status ik__jpeg_encode_estimate(uint32_t width, uint32_t height, uint32_t channels, ik__encode_estimate *estimate,
                                    char *message, size_t capacity);
 
@@ -193,18 +259,20 @@ ik_status ik__jpeg_gray_transcode(const unsigned char *data, size_t size, int qu
 ik_status ik__jpeg_gray_transcode_estimate(const unsigned char *data, size_t size, uint64_t max_pixels, int *applies,
                                            ik__encode_estimate *estimate, char *message, size_t capacity);
 
-/// Decodes a PNG into a 1-, 2-, 3- or 4-channel 8-bit image.
-ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image,
-                         char *message, size_t capacity);
+/// Decodes a PNG into 1-, 2-, 3- or 4-channel 8-bit rows, handed to `rows` as they come (an interlaced one only
+/// once all of its passes are read, into an image).
+ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik__rows *rows, char *message,
+                         size_t capacity);
 
-/// Encodes a 1-, 2-, 3- or 4-channel image as non-interlaced 8-bit PNG.
-ik_status ik__png_encode(const ik_image *image, ik__buffer *output, char *message, size_t capacity);
+/// A step that encodes 1-, 2-, 3- or 4-channel rows as non-interlaced 8-bit PNG into `output`, which the caller
+/// frees (also on error).
+ik_status ik__png_encoder_new(ik__buffer *output, ik__rows **rows, char *message, size_t capacity);
 
 /// ik__png_decode's peak, from the header (libpng reads up to the first IDAT; row-sized memory at most).
 ik_status ik__png_decode_estimate(const unsigned char *data, size_t size, uint64_t max_pixels,
                                   ik__decode_estimate *estimate, char *message, size_t capacity);
 
-/// ik__png_encode's peak beyond the image, for a width x height image of `channels`.
+/// An ik__png_encoder_new step's peak, for a width x height image of `channels`.
 void ik__png_encode_estimate(uint32_t width, uint32_t height, uint32_t channels, ik__encode_estimate *estimate);
 
 /* ---- geometry (plan.c) ---- */
@@ -248,24 +316,25 @@ uint64_t ik__orient_peak_bytes(uint32_t width, uint32_t height, uint32_t channel
 
 /* ---- pixel operations ---- */
 
-/// Rec. 601 luma in place: 3 channels become 1, 4 become 2 (alpha kept); 1 and 2 are left as they are.
-void ik__grayscale(ik_image *image);
+/// Rec. 601 luma of a row of `width` pixels of 3 or 4 channels into `out`: 1 channel, or 2 (alpha kept).
+void ik__grayscale_row(const unsigned char *in, unsigned char *out, uint32_t width, uint32_t channels);
 
-/// Lanczos-3 resize of `plan`'s rectangle of `source` into a new image `result`. Premultiplies `source` in
-/// place when it has alpha (its pixels are clobbered: the caller discards it afterwards).
-ik_status ik__resize(ik_image *source, const ik__resize_plan *plan, ik_image *result, char *message,
-                     size_t capacity);
+/// A step that resizes to `plan`, made for a source of planned_width x planned_height and mapped at start onto
+/// the size the rows come in (a JPEG decoded scaled down), and hands the resized rows to `next`: Lanczos-3 over
+/// a ring of the rows the vertical filter needs (see resize.c).
+ik_status ik__resize_rows_new(const ik__resize_plan *plan, uint32_t planned_width, uint32_t planned_height,
+                              ik__rows *next, ik__rows **rows, char *message, size_t capacity);
 
-/// What ik__resize allocates beyond its source of source_width x source_height x channels: the result, the
-/// weights of each axis, the row scratch and, when enlarging vertically, the intermediate image.
-uint64_t ik__resize_peak_bytes(uint32_t source_width, uint32_t source_height, uint32_t channels,
-                               const ik__resize_plan *plan);
+/// What an ik__resize_rows_new step holds for a source of width x height x channels and its plan (already
+/// mapped onto that size): the weights of each axis, the ring and the row scratch.
+uint64_t ik__resize_rows_peak_bytes(uint32_t width, uint32_t height, uint32_t channels, const ik__resize_plan *plan);
 
-/// Multiplies colour by alpha in place; returns 0 (and changes nothing) when every pixel is opaque.
-int ik__premultiply(ik_image *image);
-/// Divides colour by alpha in place (the inverse of ik__premultiply, rounded).
-void ik__unpremultiply(ik_image *image);
-/// Composes an image with alpha over white in place: 2 channels become 1, 4 become 3.
-void ik__flatten_on_white(ik_image *image);
+/// Multiplies colour by alpha in a row of `width` pixels of 2 or 4 channels, in place; returns 0 when every
+/// pixel is opaque (and then changes nothing).
+int ik__premultiply_row(unsigned char *row, uint32_t width, uint32_t channels);
+/// Divides colour by alpha in place (the inverse of ik__premultiply_row, rounded).
+void ik__unpremultiply_row(unsigned char *row, uint32_t width, uint32_t channels);
+/// Composes a row of `width` pixels of 2 or 4 channels over white into `out`: 1 or 3 channels.
+void ik__flatten_row(const unsigned char *in, unsigned char *out, uint32_t width, uint32_t channels);
 
 #endif /* IMAGE_KERNEL_INTERNAL_H */

@@ -1,9 +1,11 @@
 /*
  * png_decode.c — PNG of any colour type and bit depth to 8-bit gray, gray+alpha, RGB or RGBA through libpng.
  *
- * Outer/inner split as in jpeg_decode.c: decode_png owns the libpng structs, the pixels and the row pointers;
- * read_png calls setjmp. libpng's transformations do the conversion while it reads: palette to RGB, 1/2/4-bit
- * gray to 8, a tRNS chunk to an alpha channel, 16-bit to 8 (scaled with rounding), Adam7 deinterlacing.
+ * Outer/inner split as in jpeg_decode.c: ik__png_decode owns the libpng structs and, for an interlaced image,
+ * the pixels and the row pointers; read_png calls setjmp. libpng's transformations do the conversion while it
+ * reads: palette to RGB, 1/2/4-bit gray to 8, a tRNS chunk to an alpha channel, 16-bit to 8 (scaled with
+ * rounding), Adam7 deinterlacing. A non-interlaced image is read row by row straight into the next step's rows;
+ * an interlaced one needs all of its passes before any row is complete, so it is read into an image first.
  */
 #include "png_error.h"
 
@@ -55,7 +57,7 @@ static void request_8bit(png_structp png, png_infop info) {
 /// zlib's inflate state and 32 KB window, the IDAT read buffer (8 KB, PNG_IDAT_READ_SIZE).
 #define READER_STATE_BYTES (128u * 1024u)
 
-static ik_status read_png(decode_state *state, uint64_t max_pixels, char *message, size_t capacity) {
+static ik_status read_png(decode_state *state, uint64_t max_pixels, ik__rows *rows, char *message, size_t capacity) {
     state->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state->error, ik__png_on_error, ik__png_on_warning);
     if (state->png == NULL || (state->info = png_create_info_struct(state->png)) == NULL) {
         return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the PNG reader");
@@ -82,12 +84,20 @@ static ik_status read_png(decode_state *state, uint64_t max_pixels, char *messag
     request_8bit(png, info);
 
     uint32_t channels = png_get_channels(png, info);
+    if (png_get_rowbytes(png, info) != (size_t)width * channels) {
+        return ik__fail(IK_ERR_CORRUPT, message, capacity, "PNG rows do not convert to 8-bit samples");
+    }
+    if (png_get_interlace_type(png, info) == PNG_INTERLACE_NONE) {
+        status = rows->start(rows, width, height, channels, message, capacity);
+        for (uint32_t y = 0; y < height && status == IK_OK; y++) {
+            png_read_row(png, rows->row(rows, 0), NULL);
+            status = rows->commit(rows, 1, message, capacity);
+        }
+        return status;
+    }
     status = ik__image_alloc(&state->image, width, height, channels, message, capacity);
     if (status != IK_OK) {
         return status;
-    }
-    if (png_get_rowbytes(png, info) != state->image.stride) {
-        return ik__fail(IK_ERR_CORRUPT, message, capacity, "PNG rows do not convert to 8-bit samples");
     }
     size_t pointer_bytes = 0;
     if (!ik__mul_size(height, sizeof(png_bytep), &pointer_bytes) || (state->rows = malloc(pointer_bytes)) == NULL) {
@@ -99,7 +109,7 @@ static ik_status read_png(decode_state *state, uint64_t max_pixels, char *messag
     // All passes of an interlaced image are read here. The chunks after the image data (IEND and anything
     // ancillary) are not read: the pixels are complete, and a missing IEND loses nothing.
     png_read_image(png, state->rows);
-    return IK_OK;
+    return ik__rows_push_image(&state->image, rows, message, capacity);
 }
 
 static ik_status read_estimate(decode_state *state, uint64_t max_pixels, ik__decode_estimate *estimate,
@@ -126,13 +136,15 @@ static ik_status read_estimate(decode_state *state, uint64_t max_pixels, ik__dec
     estimate->width = width;
     estimate->height = height;
     estimate->channels = png_get_channels(png, info);
-    // As read_png allocates: the image and a row pointer a row; and libpng's two rows (png_read_start_row: the
-    // row and the previous one, each as wide as the deepest pixel any transformation makes, 8 bytes at most for
-    // 16-bit RGBA, padded to 8 pixels, plus 48).
-    uint64_t bytes = ik__image_bytes(width, height, estimate->channels);
-    bytes = ik__sat_add(bytes, ik__sat_add(ik__sat_mul(height, sizeof(png_bytep)), IK__ALLOCATION_SLACK));
+    // As read_png allocates: libpng's two rows (png_read_start_row: the row and the previous one, each as wide as
+    // the deepest pixel any transformation makes, 8 bytes at most for 16-bit RGBA, padded to 8 pixels, plus 48);
+    // and, interlaced, the image and a row pointer a row.
     uint64_t libpng_row = ik__sat_add(ik__sat_mul((uint64_t)width + 8, 8), 64 + IK__ALLOCATION_SLACK);
-    bytes = ik__sat_add(bytes, ik__sat_mul(libpng_row, 2));
+    uint64_t bytes = ik__sat_mul(libpng_row, 2);
+    if (png_get_interlace_type(png, info) != PNG_INTERLACE_NONE) {
+        bytes = ik__sat_add(bytes, ik__image_bytes(width, height, estimate->channels));
+        bytes = ik__sat_add(bytes, ik__sat_add(ik__sat_mul(height, sizeof(png_bytep)), IK__ALLOCATION_SLACK));
+    }
     estimate->peak_bytes = ik__sat_add(bytes, READER_STATE_BYTES);
     return IK_OK;
 }
@@ -149,21 +161,15 @@ ik_status ik__png_decode_estimate(const unsigned char *data, size_t size, uint64
     return status;
 }
 
-ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik_image *image,
-                         char *message, size_t capacity) {
+ik_status ik__png_decode(const unsigned char *data, size_t size, uint64_t max_pixels, ik__rows *rows, char *message,
+                         size_t capacity) {
     decode_state state;
     memset(&state, 0, sizeof(state));
-    memset(image, 0, sizeof(*image));
     state.data = data;
     state.size = size;
-
-    ik_status status = read_png(&state, max_pixels, message, capacity);
+    ik_status status = read_png(&state, max_pixels, rows, message, capacity);
     png_destroy_read_struct(&state.png, &state.info, NULL);
     free(state.rows);
-    if (status != IK_OK) {
-        ik_image_free(&state.image);
-        return status;
-    }
-    *image = state.image;
-    return IK_OK;
+    ik_image_free(&state.image);
+    return status;
 }

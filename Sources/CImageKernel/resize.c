@@ -6,12 +6,14 @@
  * reduction by 4 averages over 4 times as many pixels and does not alias. The weights of each output pixel are
  * normalised to sum to exactly 1 in fixed point (14 fractional bits), so a flat image stays flat.
  *
- * Two passes, in the cheaper order. Usually vertical first, one output row at a time: the vertical sums over
- * contiguous bytes (which vectorise well) give one full-width row, which the horizontal filter (one vector
- * multiply-add per pixel and tap) turns into the output row; the horizontal filter then runs over output rows
- * only. When the image grows vertically, horizontal first into a temporary image. A pass is skipped when its axis
- * neither scales nor crops. Colour is filtered premultiplied by alpha. The hot loops are compiled twice, for
- * AVX2 and for the baseline, and the CPU picks at load time (target_clones).
+ * Two passes, in the cheaper order, over the rows as they come (a step of rows, ik__rows): the source rows go into
+ * a ring that holds the few the vertical filter reads, and each output row is made as soon as the ring holds all
+ * of its rows. Usually vertical first: the vertical sums over contiguous bytes (which vectorise well) give one
+ * full-width row, which the horizontal filter (one vector multiply-add per pixel and tap) turns into the output
+ * row; the horizontal filter then runs over output rows only. When the image grows vertically, horizontal first:
+ * each source row is filtered into the ring as it comes. A pass is skipped when its axis neither scales nor
+ * crops. Colour is filtered premultiplied by alpha. The hot loops are compiled twice, for AVX2 and for the
+ * baseline, and the CPU picks at load time (target_clones).
  */
 #include "kernel_internal.h"
 
@@ -356,20 +358,18 @@ static void filter_row(const unsigned char *in, unsigned char *out, const axis_w
     filter_row_any(in, out, axis, channels);
 }
 
-/// Output row `y` of a vertical pass: the weighted sum of rows of `source` (whose first row is source row
-/// `row_begin`), accumulated row by row so the inner loops run over contiguous bytes and vectorise.
+/// One output row of a vertical pass: the weighted sum of the `count` rows of `window`, `row_bytes` each,
+/// accumulated row by row so the inner loops run over contiguous bytes and vectorise.
 __attribute__((target_clones("avx2", "default"))) static void
-vertical_row_any(const ik_image *source, uint32_t row_begin, const axis_weights *axis, uint32_t y, int32_t *sums,
-                 unsigned char *out) {
-    size_t row_bytes = source->stride;
-    const int32_t *weights = axis->weights + (size_t)y * axis->taps;
-    const unsigned char *in = source->data + (size_t)(axis->first[y] - (int32_t)row_begin) * source->stride;
+vertical_row_any(const unsigned char *const *window, size_t row_bytes, const int32_t *weights, int32_t count,
+                 int32_t *sums, unsigned char *out) {
+    const unsigned char *in = window[0];
     int32_t weight = weights[0];
     for (size_t i = 0; i < row_bytes; i++) {
         sums[i] = HALF + in[i] * weight;
     }
-    for (int32_t k = 1; k < axis->count[y]; k++) {
-        in += source->stride;
+    for (int32_t k = 1; k < count; k++) {
+        in = window[k];
         weight = weights[k];
         for (size_t i = 0; i < row_bytes; i++) {
             sums[i] += in[i] * weight;
@@ -384,22 +384,18 @@ vertical_row_any(const ik_image *source, uint32_t row_begin, const axis_weights 
 /// vertical_row_any with AVX2, two source rows per pass over the sums: the rows' bytes interleaved into 16-bit
 /// pairs and multiplied by the two rows' weights with one multiply-add (pmaddwd), where the plain loop needs a
 /// 32-bit multiply (slow) per sample and row.
-__attribute__((target("avx2"))) static void vertical_row_pairs(const ik_image *source, uint32_t row_begin,
-                                                               const axis_weights *axis, uint32_t y, int32_t *sums,
+__attribute__((target("avx2"))) static void vertical_row_pairs(const unsigned char *const *window, size_t row_bytes,
+                                                               const int32_t *weights, int32_t count, int32_t *sums,
                                                                unsigned char *out) {
-    size_t row_bytes = source->stride;
     size_t vector_end = row_bytes & ~(size_t)15;
-    const int32_t *weights = axis->weights + (size_t)y * axis->taps;
-    const unsigned char *in = source->data + (size_t)(axis->first[y] - (int32_t)row_begin) * source->stride;
-    int32_t count = axis->count[y];
     for (size_t i = 0; i < row_bytes; i++) {
         sums[i] = HALF;
     }
     for (int32_t k = 0; k < count; k += 2) {
-        const unsigned char *upper = in + (size_t)k * source->stride;
+        const unsigned char *upper = window[k];
         // An odd last row pairs with itself at weight 0.
         int has_lower = k + 1 < count;
-        const unsigned char *lower = has_lower ? upper + source->stride : upper;
+        const unsigned char *lower = has_lower ? window[k + 1] : upper;
         int32_t upper_weight = weights[k];
         int32_t lower_weight = has_lower ? weights[k + 1] : 0;
         __m256i pair =
@@ -424,16 +420,16 @@ __attribute__((target("avx2"))) static void vertical_row_pairs(const ik_image *s
 }
 #endif
 
-/// Output row `y` of a vertical pass, with the fastest code the CPU runs.
-static void vertical_row(const ik_image *source, uint32_t row_begin, const axis_weights *axis, uint32_t y,
+/// One output row of a vertical pass, with the fastest code the CPU runs.
+static void vertical_row(const unsigned char *const *window, size_t row_bytes, const int32_t *weights, int32_t count,
                          int32_t *sums, unsigned char *out) {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2")) {
-        vertical_row_pairs(source, row_begin, axis, y, sums, out);
+        vertical_row_pairs(window, row_bytes, weights, count, sums, out);
         return;
     }
 #endif
-    vertical_row_any(source, row_begin, axis, y, sums, out);
+    vertical_row_any(window, row_bytes, weights, count, sums, out);
 }
 
 /// Whether an axis of `source_size` pixels maps [start, end) onto `size` pixels without any change.
@@ -441,138 +437,252 @@ static int is_identity(uint32_t source_size, double start, double end, uint32_t 
     return size == source_size && start == 0.0 && end == (double)source_size;
 }
 
-uint64_t ik__resize_peak_bytes(uint32_t source_width, uint32_t source_height, uint32_t channels,
-                               const ik__resize_plan *plan) {
-    // As resample and run_passes allocate: the result, the weights of each axis that changes, then (with a
-    // vertical pass) 32-bit sums and one row as wide as the wider image, and the temporary image of the source
-    // rows the vertical pass reads when enlarging vertically (at most all of them).
-    int horizontal = !is_identity(source_width, plan->x0, plan->x1, plan->width);
-    int vertical = !is_identity(source_height, plan->y0, plan->y1, plan->height);
-    uint64_t bytes = ik__image_bytes(plan->width, plan->height, channels);
-    if (horizontal) {
-        bytes = ik__sat_add(bytes, axis_peak_bytes(source_width, plan->x0, plan->x1, plan->width));
+/// What a resize step allocates for a source of width x height x channels, as start allocates it and
+/// ik__resize_rows_peak_bytes counts it.
+typedef struct layout {
+    int horizontal;
+    int vertical;
+    /// Horizontal pass first, when the image grows vertically: fewer source rows than output rows to filter.
+    int horizontal_first;
+    size_t stride;
+    /// The ring of the rows the vertical pass reads (source rows, or filtered ones when horizontal first):
+    /// row_bytes each, slot_bytes apart, room for the window and IK__ROWS_AHEAD - 1 rows more that a decoder
+    /// writes ahead.
+    uint64_t ring_rows;
+    uint64_t ring_row_bytes;
+    uint64_t slot_bytes;
+    /// Source rows waiting for the horizontal filter (horizontal first, or no vertical pass): IK__ROWS_AHEAD rows.
+    uint64_t input_bytes;
+    /// A vertically filtered row before the horizontal filter (vertical first with both passes).
+    uint64_t row_bytes;
+} layout;
+
+/// The layout of a resize from width x height x channels; the vertical pass's taps come from its plan.
+static layout layout_for(uint32_t width, uint32_t height, uint32_t channels, const ik__resize_plan *plan) {
+    layout result = {0};
+    result.horizontal = !is_identity(width, plan->x0, plan->x1, plan->width);
+    result.vertical = !is_identity(height, plan->y0, plan->y1, plan->height);
+    result.horizontal_first = result.horizontal && result.vertical && plan->height > height;
+    result.stride = (size_t)width * channels;
+    if (result.vertical) {
+        result.ring_rows = (uint64_t)axis_taps(height, plan->y0, plan->y1, plan->height) + IK__ROWS_AHEAD - 1;
+        result.ring_row_bytes = result.horizontal_first ? (uint64_t)plan->width * channels : result.stride;
+        // The filters' 4-byte stores pass a row's end: a slot's slack keeps them off the next slot's row.
+        result.slot_bytes = result.ring_row_bytes + IK__ROW_SLACK;
     }
-    if (vertical) {
-        bytes = ik__sat_add(bytes, axis_peak_bytes(source_height, plan->y0, plan->y1, plan->height));
-        uint64_t widest = ik__sat_mul(ik__max_u64(source_width, plan->width), channels);
-        bytes = ik__sat_add(bytes, ik__sat_add(ik__sat_mul(widest, sizeof(int32_t) + 1), IK__ROW_SLACK));
-        bytes = ik__sat_add(bytes, 2 * IK__ALLOCATION_SLACK);
-        if (horizontal && plan->height > source_height) {
-            bytes = ik__sat_add(bytes, ik__image_bytes(plan->width, source_height, channels));
-        }
+    if (!result.vertical || result.horizontal_first) {
+        result.input_bytes = ik__sat_add(ik__sat_mul(result.stride, IK__ROWS_AHEAD), IK__ROW_SLACK);
+    }
+    if (result.horizontal && result.vertical && !result.horizontal_first) {
+        result.row_bytes = result.stride + IK__ROW_SLACK;
+    }
+    return result;
+}
+
+/// A resize as a step of rows. Vertical pass first, one output row at a time, as soon as the ring holds the
+/// source rows it needs: the vertical sums of a full-width row into `row`, then that row filtered horizontally
+/// into the next step's row (the horizontal filter, the costlier per sample, runs over output rows only).
+/// Horizontal first when the image grows vertically: each source row the vertical pass needs is filtered into
+/// the ring as it comes, and the vertical pass reads the ring. Colour is filtered premultiplied by alpha.
+typedef struct resize_rows {
+    ik__rows rows; /* first: the step's methods */
+    ik__rows *next;
+    ik__resize_plan plan;
+    /// The source size `plan` was made for; start maps the plan onto the size the rows come in.
+    uint32_t planned_width;
+    uint32_t planned_height;
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;
+    layout layout;
+    axis_weights columns;
+    axis_weights lines;
+    unsigned char *ring;
+    unsigned char *input;
+    unsigned char *row;
+    int32_t *sums;
+    /// The ring rows one output row reads.
+    const unsigned char **window;
+    /// Source rows taken, output rows handed on.
+    uint32_t received;
+    uint32_t emitted;
+    /// Whether a row taken so far had a pixel that is not opaque: the output rows are then un-premultiplied.
+    int premultiplied;
+} resize_rows;
+_Static_assert(sizeof(resize_rows) <= IK__STEP_STRUCT_MAX, "IK__STEP_BYTES counts the struct");
+
+static unsigned char *slot(const resize_rows *self, uint32_t source_row) {
+    return self->ring + (size_t)(source_row % self->layout.ring_rows) * self->layout.slot_bytes;
+}
+
+uint64_t ik__resize_rows_peak_bytes(uint32_t width, uint32_t height, uint32_t channels, const ik__resize_plan *plan) {
+    layout need = layout_for(width, height, channels, plan);
+    uint64_t bytes = IK__STEP_BYTES;
+    if (need.horizontal) {
+        bytes = ik__sat_add(bytes, axis_peak_bytes(width, plan->x0, plan->x1, plan->width));
+    }
+    if (need.vertical) {
+        bytes = ik__sat_add(bytes, axis_peak_bytes(height, plan->y0, plan->y1, plan->height));
+        bytes = ik__sat_add(bytes, ik__sat_add(ik__sat_mul(need.ring_rows, need.slot_bytes), IK__ALLOCATION_SLACK));
+        bytes = ik__sat_add(bytes, ik__sat_mul(need.ring_row_bytes, sizeof(int32_t)) + IK__ALLOCATION_SLACK);
+        bytes = ik__sat_add(bytes, ik__sat_mul(need.ring_rows, sizeof(unsigned char *)) + IK__ALLOCATION_SLACK);
+    }
+    if (need.input_bytes > 0) {
+        bytes = ik__sat_add(bytes, need.input_bytes + IK__ALLOCATION_SLACK);
+    }
+    if (need.row_bytes > 0) {
+        bytes = ik__sat_add(bytes, need.row_bytes + IK__ALLOCATION_SLACK);
     }
     return bytes;
 }
 
-/// Vertical pass first, one output row at a time: the vertical sums of a full-width row into `row`, then that
-/// row filtered horizontally into the output. Only one row of scratch, and the horizontal filter (the costlier
-/// per sample) runs over output rows only.
-static void vertical_then_horizontal(const ik_image *source, const axis_weights *columns, const axis_weights *rows,
-                                     int horizontal, int32_t *sums, unsigned char *row, ik_image *result) {
-    for (uint32_t y = 0; y < result->height; y++) {
-        unsigned char *out = result->data + (size_t)y * result->stride;
-        if (horizontal) {
-            vertical_row(source, 0, rows, y, sums, row);
-            filter_row(row, out, columns, source->channels, source->stride + IK__ROW_SLACK);
-        } else {
-            vertical_row(source, 0, rows, y, sums, out);
-        }
+static ik_status resize_start(ik__rows *rows, uint32_t width, uint32_t height, uint32_t channels, char *message,
+                              size_t capacity) {
+    resize_rows *self = (resize_rows *)rows;
+    ik__resize_plan *plan = &self->plan;
+    ik__plan_rescale(plan, self->planned_width, self->planned_height, width, height);
+    self->width = width;
+    self->height = height;
+    self->channels = channels;
+    self->layout = layout_for(width, height, channels, plan);
+    const layout *need = &self->layout;
+    ik_status status = IK_OK;
+    if (need->horizontal) {
+        status = axis_init(&self->columns, width, plan->x0, plan->x1, plan->width, message, capacity);
     }
-}
-
-/// Horizontal pass first, into a temporary image of the source rows the vertical pass reads, then the vertical
-/// pass: cheaper than the other order when the image grows vertically (fewer source rows than output rows).
-static ik_status horizontal_then_vertical(const ik_image *source, const axis_weights *columns,
-                                          const axis_weights *rows, int32_t *sums, ik_image *result, char *message,
-                                          size_t capacity) {
-    // `first` never decreases along an axis.
-    uint32_t row_begin = (uint32_t)rows->first[0];
-    uint32_t row_end = (uint32_t)(rows->first[rows->size - 1] + rows->count[rows->size - 1]);
-    ik_image temporary;
-    ik_status status = ik__image_alloc(&temporary, result->width, row_end - row_begin, source->channels, message,
-                                       capacity);
+    if (status == IK_OK && need->vertical) {
+        status = axis_init(&self->lines, height, plan->y0, plan->y1, plan->height, message, capacity);
+    }
     if (status != IK_OK) {
         return status;
     }
-    for (uint32_t y = 0; y < temporary.height; y++) {
-        filter_row(source->data + (size_t)(row_begin + y) * source->stride,
-                   temporary.data + (size_t)y * temporary.stride, columns, source->channels,
-                   source->stride + IK__ROW_SLACK);
+    // The ring is at most taps + 3 rows of the wider image, each far below what the decoder already holds.
+    int failed = 0;
+    if (need->vertical) {
+        failed |= (self->ring = malloc((size_t)(need->ring_rows * need->slot_bytes))) == NULL;
+        failed |= (self->sums = malloc((size_t)need->ring_row_bytes * sizeof(int32_t))) == NULL;
+        failed |= (self->window = malloc((size_t)need->ring_rows * sizeof(unsigned char *))) == NULL;
     }
-    for (uint32_t y = 0; y < result->height; y++) {
-        vertical_row(&temporary, row_begin, rows, y, sums, result->data + (size_t)y * result->stride);
+    if (need->input_bytes > 0) {
+        failed |= (self->input = malloc((size_t)need->input_bytes)) == NULL;
     }
-    ik_image_free(&temporary);
-    return IK_OK;
+    if (need->row_bytes > 0) {
+        failed |= (self->row = malloc((size_t)need->row_bytes)) == NULL;
+    }
+    if (failed) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for resize rows");
+    }
+    return self->next->start(self->next, plan->width, plan->height, channels, message, capacity);
 }
 
-/// The passes `horizontal` and `vertical` asks for, from `source` into the allocated `result`.
-static ik_status run_passes(const ik_image *source, const axis_weights *columns, const axis_weights *rows,
-                            int horizontal, int vertical, ik_image *result, char *message, size_t capacity) {
-    if (!vertical) {
-        for (uint32_t y = 0; y < result->height; y++) {
-            unsigned char *out = result->data + (size_t)y * result->stride;
-            if (horizontal) {
-                filter_row(source->data + (size_t)y * source->stride, out, columns, source->channels,
-                           source->stride + IK__ROW_SLACK);
-            } else {
-                memcpy(out, source->data + (size_t)y * source->stride, result->stride);
-            }
-        }
-        return IK_OK;
+static unsigned char *resize_row(ik__rows *rows, uint32_t ahead) {
+    resize_rows *self = (resize_rows *)rows;
+    if (self->input != NULL) {
+        return ahead < IK__ROWS_AHEAD ? self->input + ahead * self->layout.stride : NULL;
     }
-    // Scratch: 32-bit sums and one 8-bit row, both as wide as the wider of source and result, plus slack.
-    size_t widest = source->stride > result->stride ? source->stride : result->stride;
-    size_t sum_bytes = 0;
-    int32_t *sums = NULL;
-    unsigned char *row = NULL;
-    if (!ik__mul_size(widest, sizeof(int32_t), &sum_bytes) || (sums = malloc(sum_bytes)) == NULL ||
-        (row = malloc(widest + IK__ROW_SLACK)) == NULL) {
-        free(sums);
-        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for a resize row");
+    // A slot is free unless it holds a row from the oldest one the next output row reads on.
+    uint32_t source_row = self->received + ahead;
+    if (self->emitted < self->plan.height &&
+        source_row >= (uint64_t)self->lines.first[self->emitted] + self->layout.ring_rows) {
+        return NULL;
     }
+    return slot(self, source_row);
+}
+
+/// Hands `out`, an output row written in the next step's row, on.
+static ik_status hand_on(resize_rows *self, unsigned char *out, char *message, size_t capacity) {
+    if (self->premultiplied) {
+        ik__unpremultiply_row(out, self->plan.width, self->channels);
+    }
+    self->emitted++;
+    return self->next->commit(self->next, 1, message, capacity);
+}
+
+/// The output rows whose source rows have all come, vertically (and horizontally) filtered.
+static ik_status emit_ready(resize_rows *self, char *message, size_t capacity) {
+    const axis_weights *lines = &self->lines;
+    ik__rows *next = self->next;
     ik_status status = IK_OK;
-    if (horizontal && result->height > source->height) {
-        status = horizontal_then_vertical(source, columns, rows, sums, result, message, capacity);
+    while (status == IK_OK && self->emitted < self->plan.height &&
+           (uint32_t)(lines->first[self->emitted] + lines->count[self->emitted]) <= self->received) {
+        uint32_t y = self->emitted;
+        int32_t count = lines->count[y];
+        for (int32_t k = 0; k < count; k++) {
+            self->window[k] = slot(self, (uint32_t)(lines->first[y] + k));
+        }
+        const int32_t *weights = lines->weights + (size_t)y * lines->taps;
+        unsigned char *out = next->row(next, 0);
+        if (self->row != NULL) {
+            vertical_row(self->window, self->layout.ring_row_bytes, weights, count, self->sums, self->row);
+            filter_row(self->row, out, &self->columns, self->channels, self->layout.row_bytes);
+        } else {
+            vertical_row(self->window, self->layout.ring_row_bytes, weights, count, self->sums, out);
+        }
+        status = hand_on(self, out, message, capacity);
+    }
+    return status;
+}
+
+/// A source row from `input` without a vertical pass: filtered (or copied) into the next step's row.
+static ik_status pass_row(resize_rows *self, const unsigned char *in, char *message, size_t capacity) {
+    unsigned char *out = self->next->row(self->next, 0);
+    if (self->layout.horizontal) {
+        filter_row(in, out, &self->columns, self->channels, self->layout.stride + IK__ROW_SLACK);
     } else {
-        vertical_then_horizontal(source, columns, rows, horizontal, sums, row, result);
+        memcpy(out, in, self->layout.stride);
     }
-    free(row);
-    free(sums);
+    return hand_on(self, out, message, capacity);
+}
+
+static ik_status resize_commit(ik__rows *rows, uint32_t count, char *message, size_t capacity) {
+    resize_rows *self = (resize_rows *)rows;
+    const layout *need = &self->layout;
+    int alpha = self->channels == 2 || self->channels == 4;
+    ik_status status = IK_OK;
+    for (uint32_t i = 0; i < count && status == IK_OK; i++) {
+        uint32_t source_row = self->received;
+        unsigned char *in = self->input != NULL ? self->input + i * need->stride : slot(self, source_row);
+        if (alpha) {
+            self->premultiplied |= ik__premultiply_row(in, self->width, self->channels);
+        }
+        self->received++;
+        if (!need->vertical) {
+            status = pass_row(self, in, message, capacity);
+            continue;
+        }
+        const axis_weights *lines = &self->lines;
+        uint32_t last = (uint32_t)(lines->first[lines->size - 1] + lines->count[lines->size - 1]);
+        // Horizontal first: only the rows the vertical pass reads are filtered (`first` never decreases).
+        if (need->horizontal_first && source_row >= (uint32_t)lines->first[0] && source_row < last) {
+            filter_row(in, slot(self, source_row), &self->columns, self->channels, need->stride + IK__ROW_SLACK);
+        }
+        status = emit_ready(self, message, capacity);
+    }
     return status;
 }
 
-static ik_status resample(const ik_image *source, const ik__resize_plan *plan, ik_image *result, char *message,
-                          size_t capacity) {
-    int horizontal = !is_identity(source->width, plan->x0, plan->x1, plan->width);
-    int vertical = !is_identity(source->height, plan->y0, plan->y1, plan->height);
-    axis_weights columns = {0};
-    axis_weights rows = {0};
-    ik_status status = ik__image_alloc(result, plan->width, plan->height, source->channels, message, capacity);
-    if (status == IK_OK && horizontal) {
-        status = axis_init(&columns, source->width, plan->x0, plan->x1, plan->width, message, capacity);
-    }
-    if (status == IK_OK && vertical) {
-        status = axis_init(&rows, source->height, plan->y0, plan->y1, plan->height, message, capacity);
-    }
-    if (status == IK_OK) {
-        status = run_passes(source, &columns, &rows, horizontal, vertical, result, message, capacity);
-    }
-    axis_free(&columns);
-    axis_free(&rows);
-    if (status != IK_OK) {
-        ik_image_free(result);
-    }
-    return status;
+static void resize_release(ik__rows *rows) {
+    resize_rows *self = (resize_rows *)rows;
+    axis_free(&self->columns);
+    axis_free(&self->lines);
+    free(self->ring);
+    free(self->input);
+    free(self->row);
+    free(self->sums);
+    free(self->window);
+    free(self);
 }
 
-ik_status ik__resize(ik_image *source, const ik__resize_plan *plan, ik_image *result, char *message,
-                     size_t capacity) {
-    memset(result, 0, sizeof(*result));
-    int premultiplied = ik__premultiply(source);
-    ik_status status = resample(source, plan, result, message, capacity);
-    if (status == IK_OK && premultiplied) {
-        ik__unpremultiply(result);
+ik_status ik__resize_rows_new(const ik__resize_plan *plan, uint32_t planned_width, uint32_t planned_height,
+                              ik__rows *next, ik__rows **rows, char *message, size_t capacity) {
+    resize_rows *self =
+        ik__rows_alloc(sizeof(*self), (ik__rows){resize_start, resize_row, resize_commit, resize_release}, rows);
+    if (self == NULL) {
+        return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for a resize step");
     }
-    return status;
+    self->next = next;
+    self->plan = *plan;
+    self->planned_width = planned_width;
+    self->planned_height = planned_height;
+    return IK_OK;
 }

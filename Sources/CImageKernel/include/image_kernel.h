@@ -59,11 +59,15 @@
  * can free unconditionally. On any error the result struct is left zeroed: there is nothing to free.
  *
  * Every size computation is checked for overflow before it is used for an allocation, and every error path
- * frees what it took. At its peak ik_process holds the decoded pixels and the resized pixels (at most 4 bytes a
- * pixel each; a resize keeps one row of scratch, or one intermediate image when it enlarges vertically), plus
- * the encoded output (reserved at its worst case; see MEMORY ESTIMATES). A progressive JPEG adds libjpeg's coefficient buffer for the whole image (up to 6 bytes a
- * pixel at full size, whatever the decode scale), and so does the grayscale JPEG-to-JPEG path for any JPEG (3
- * bytes a pixel for 4:2:0, 6 for 4:4:4) instead of pixel buffers.
+ * frees what it took. ik_process streams: the decoder hands its rows to the first operation as they come, each
+ * operation hands its rows to the next and the last to the encoder, so no whole image is held for its own sake.
+ * A resize keeps a ring of the source rows its vertical filter reads (6 times the reduction factor and a few
+ * rows; 10 rows when it enlarges), grayscale and the flattening of alpha for JPEG a few rows. What is whole: the
+ * encoded output (reserved at its worst case; see MEMORY ESTIMATES); a progressive JPEG's coefficients, which libjpeg
+ * keeps for the whole image at full size whatever the decode scale (up to 6 bytes a pixel; 2, the luma's alone, when
+ * the result is gray) until the last row is decoded; an interlaced PNG, whose rows are complete only after its last
+ * pass; and a result turned by its EXIF orientation, kept and turned at the output size before it is encoded.
+ * The grayscale JPEG-to-JPEG path holds the luma's coefficients for any JPEG (2 bytes a pixel) instead.
  *
  * ============================================================================
  * MEMORY ESTIMATES
@@ -75,22 +79,24 @@
  * header with libjpeg or libpng (row-sized memory at most, never pixels or coefficients), walks the same steps
  * as ik_process and takes the largest sum of what is alive at once:
  *
- *   - decode: the pixels (width x height x channels, at the DCT scale a resize picks, 1 channel when the list
- *     has a grayscale); for JPEG libjpeg's fixed state (256 KiB allowed), its row buffers (a few MCU rows of
- *     the output width) and, for a progressive JPEG, the whole-image coefficient arrays at full size (128 bytes
- *     a block of every component: 2 bytes a pixel for gray, 3 for 4:2:0, 4 for 4:2:2, 6 for 4:4:4), whatever
- *     the decode scale; for PNG a row pointer a row and libpng's two rows.
- *   - each resize: its source, its result, the weights of both axes (taps x size each), a row of 32-bit sums
- *     and, when enlarging vertically, the intermediate image.
- *   - an EXIF rotation: a copy of the image at the output size.
- *   - encode: the image, the encoder's rows and state (zlib's deflate, 256 KiB), and the output buffer, which
- *     the encoder reserves at once at the worst encoded size: PNG the raw rows with deflate's and the chunks'
- *     overhead; JPEG tjBufSize()'s worst case, 2 bytes a pixel for gray and 3 for 4:2:0 (quality 100 noise).
- *     Only the pages written become resident, so the resident peak is lower than the estimate by what the
- *     result does not fill. A JPEG beyond tjBufSize()'s bound (not seen in practice) still succeeds: its buffer
- *     doubles, past the estimate.
- *   - the grayscale JPEG-to-JPEG path instead: the coefficient arrays of every component, two libjpeg objects
- *     and the output buffer.
+ *   - decode: for JPEG libjpeg's fixed state (256 KiB allowed), its row buffers (a few MCU rows of the output
+ *     width, at the DCT scale a resize picks) and, for a progressive JPEG, the whole-image coefficient arrays at
+ *     full size (128 bytes a block of every component: 2 bytes a pixel for gray, 3 for 4:2:0, 4 for 4:2:2, 6
+ *     for 4:4:4; the luma's alone when the list has a grayscale), whatever the decode scale; for PNG libpng's
+ *     two rows, and for an interlaced PNG the image and a row pointer a row.
+ *   - each operation: a resize its weights for both axes (taps x size each), its ring (taps + 3 rows of the
+ *     source width, or of the output width when it enlarges vertically), a row of 32-bit sums and a scratch
+ *     row; a grayscale a few rows.
+ *   - encode: the encoder's rows and state (zlib's deflate, 256 KiB), a few rows of flattening for JPEG, and the
+ *     output buffer, which the encoder reserves at once at the worst encoded size: PNG the raw rows with
+ *     deflate's and the chunks' overhead; JPEG tjBufSize()'s worst case, 2 bytes a pixel for gray and 3 for
+ *     4:2:0 (quality 100 noise). Only the pages written become resident, so the resident peak is lower than the
+ *     estimate by what the result does not fill. A JPEG beyond tjBufSize()'s bound (not seen in practice) still
+ *     succeeds: its buffer doubles, past the estimate.
+ *   - all of these at once, as the rows stream; with an EXIF rotation the largest of three stages instead: the
+ *     stream into the result kept at the output size, the result and its upright copy, the copy and the encoder.
+ *   - the grayscale JPEG-to-JPEG path instead: the luma's coefficient arrays (the colour's take a block row),
+ *     two libjpeg objects and the output buffer.
  *
  * The arithmetic saturates at UINT64_MAX rather than overflow. It fails as ik_process would for what the header
  * and options tell (IK_ERR_TOO_MANY_PIXELS, IK_ERR_INVALID_ARGUMENT, a corrupt or truncated header); what only

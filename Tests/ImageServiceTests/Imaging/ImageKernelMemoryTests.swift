@@ -213,6 +213,19 @@ extension Imaging {
             }
         }
 
+        /// The job streams its rows: resizing the 1200 × 800 RGBA PNG (3.84 MB of pixels) holds a ring of rows, the
+        /// weights and the small result, and converting it to a grayscale JPEG holds rows and the output buffer,
+        /// never the decoded image.
+        @Test func streamsRowsWithoutTheWholeImage() throws {
+            let bytes = try #require(try Self.generatedImages().last).bytes
+            let pixels = 1200 * 800 * 4
+            let resized = try Self.measure(bytes, name: "large-rgba.png", ["--op", "resize", "--width", "300"])
+            #expect(resized.peak < pixels / 4, "resize: peak \(resized.peak)")
+            let gray = try Self.measure(bytes, name: "large-rgba.png", ["--op", "grayscale", "--format", "jpeg"])
+            // The output is reserved at 2 bytes a pixel for gray (its worst case); the pixels would add 4.
+            #expect(gray.peak < 1200 * 800 * 2 + 1024 * 1024, "grayscale: peak \(gray.peak)")
+        }
+
         // MARK: Vulnerability
 
         /// A header claiming 60000 × 60000 pixels is refused as `process` refuses it, before anything is allocated;
