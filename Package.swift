@@ -78,6 +78,10 @@ let package = Package(
             dependencies: ["CImageKernel"]
         ),
         .testTarget(
+            name: "HTTPProtocolTests",
+            dependencies: ["HTTPProtocol"]
+        ),
+        .testTarget(
             name: "ImageServiceTests",
             dependencies: ["ImageService", "HTTPProtocol", "HTTPTransport", "PostgresClient", "CImageKernel"],
             exclude: ["Fixtures"]

@@ -250,10 +250,16 @@ def database_restart():
     schema.install_completion_audit()
     accepted, seen = [], []
 
-    # The database away entirely: uploads 503, readiness 503.
+    # The database away entirely: uploads 503 at once; readiness 503 within a few seconds (it reads a probe of its
+    # own, which notices a server that ends its session at once and one that stops answering within 3 s).
     cluster_ctl("stop", CLUSTER, "fast")
     down_status, down_body = upload(service.port, 0)
+    stopped = time.time()
     ready_down = request(service.port, "GET", "/readyz")[0]
+    while ready_down != 503 and time.time() - stopped < 4:
+        time.sleep(0.05)
+        ready_down = request(service.port, "GET", "/readyz")[0]
+    ready_gone = time.time() - stopped
     cluster_ctl("start", CLUSTER)
     back = time.time()
     while request(service.port, "GET", "/readyz")[0] != 200:
@@ -273,7 +279,8 @@ def database_restart():
     unexpected = sorted({s for s in seen if s not in (202, 503)})
     recovery = wait_all_completed(schema, accepted)
     report("database restart (stop/start, restart -m fast, -m immediate)", len(accepted), schema, accepted, recovery,
-           f", 503 answers {seen.count(503)}, readiness back in {ready_again:.1f} s, other statuses {unexpected}")
+           f", 503 answers {seen.count(503)}, readiness gone in {ready_gone:.2f} s and back in {ready_again:.1f} s"
+           f", other statuses {unexpected}")
     assert not unexpected, f"uploads answered {unexpected} during restarts"
     assert service.process.poll() is None, "the service died with the database"
     service.stop()

@@ -82,7 +82,7 @@ public final class SchemaReadiness: Sendable {
                     }
                     failures = 0
                     backoff.reset()
-                    sleep(Self.probeInterval)
+                    try watch(current, for: Self.probeInterval)
                 } catch {
                     connection = nil
                     recordAnswer(at: nil)
@@ -106,6 +106,17 @@ public final class SchemaReadiness: Sendable {
     func stop() {
         stopped.store(true, ordering: .releasing)
         if started.load(ordering: .acquiring) { finished.wait() }
+    }
+
+    /// Waits `duration` on `connection`'s socket, in slices so that `stop()` is not kept waiting: a server that ends
+    /// the session while it is idle (shutting down, a terminated backend) is noticed at once, not at the next probe.
+    private func watch(_ connection: PostgresConnection, for duration: Duration) throws(PostgresError) {
+        let end = ContinuousClock.now + duration
+        while !stopped.load(ordering: .acquiring) {
+            let left = end - ContinuousClock.now
+            guard left > .zero else { return }
+            _ = try connection.waitForNotifications(timeout: min(.milliseconds(100), left))
+        }
     }
 
     /// Sleeps `duration` in slices, so that `stop()` is not kept waiting.

@@ -1,7 +1,6 @@
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 @Suite struct RequestTargetTests {
     private func parse(_ target: String) throws(HTTPParseError) -> RequestTarget {

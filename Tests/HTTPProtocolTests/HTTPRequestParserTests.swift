@@ -1,7 +1,6 @@
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 @Suite struct HTTPRequestParserTests {
     /// Feeds `chunks` one after the other, draining the parser after each, and returns every event but

@@ -1,7 +1,6 @@
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 @Suite struct HTTPHeadersTests {
     @Test func looksUpNamesCaseInsensitivelyAndReturnsTheFirst() {

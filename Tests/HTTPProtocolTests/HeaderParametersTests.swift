@@ -1,7 +1,6 @@
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 @Suite struct HeaderParametersTests {
     private func parse(_ text: String) -> [String] {

@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 @Suite struct HTTPResponseTests {
     private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -1,7 +1,6 @@
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 @Suite struct MultipartParserTests {
     private static let boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW"

@@ -1,7 +1,6 @@
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 @Suite struct ByteSearchTests {
     private func find(_ needle: String, _ haystack: String, from: Int = 0) -> Int? {

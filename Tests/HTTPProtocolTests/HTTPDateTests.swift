@@ -1,7 +1,6 @@
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,6 @@
 import Testing
 
 @testable import HTTPProtocol
-@testable import ImageService
 
 @Suite struct HTTPRequestHeadTests {
     private func head(_ version: HTTPVersion, _ headers: HTTPHeaders, target: String = "/") throws -> HTTPRequestHead {
