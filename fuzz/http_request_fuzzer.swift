@@ -1,4 +1,4 @@
-// libFuzzer harness for the HTTP/1.1 request parser (Sources/ImageService/HTTP/), compiled together with it by
+// libFuzzer harness for the HTTP/1.1 request parser (Sources/HTTPProtocol/), compiled together with it by
 // scripts/fuzz.sh (swiftc -sanitize=fuzzer,address).
 //
 // Differential: the input (after its first byte) is parsed twice, once appended whole and once in pieces of

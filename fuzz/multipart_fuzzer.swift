@@ -1,5 +1,5 @@
 // libFuzzer harness for the multipart/form-data parser and what the upload does with its parts (the boundary
-// from Content-Type, part headers, filenames), compiled together with Sources/ImageService/HTTP/ by
+// from Content-Type, part headers, filenames), compiled together with Sources/HTTPProtocol/ by
 // scripts/fuzz.sh (swiftc -sanitize=fuzzer,address).
 //
 // Input: one byte n, then a Content-Type value of n bytes (which should carry the boundary), then the body.

@@ -1,5 +1,5 @@
-// libFuzzer harness for the request-target canonicaliser (Sources/ImageService/HTTP/RequestTarget.swift), compiled
-// together with Sources/ImageService/HTTP/ by scripts/fuzz.sh (swiftc -sanitize=fuzzer,address).
+// libFuzzer harness for the request-target canonicaliser (Sources/HTTPProtocol/RequestTarget.swift), compiled
+// together with Sources/HTTPProtocol/ by scripts/fuzz.sh (swiftc -sanitize=fuzzer,address).
 //
 // Input: the request-target bytes. Besides the sanitizers' findings, the promise the access policy and the router
 // rely on is checked: a target either is refused with 400, or yields one canonical path (`*`, `/`, or `/` and

@@ -8,7 +8,7 @@
 #
 # Harnesses (built with the Swift toolchain's clang and swiftc, -fsanitize=fuzzer,address, into .build-tools/fuzz):
 #   jpeg, png      fuzz/kernel_fuzzer.c over the C kernel (Sources/CImageKernel): ik_probe, ik_decode, ik_process
-#   http_request   fuzz/http_request_fuzzer.swift over the HTTP/1.1 request parser (Sources/ImageService/HTTP)
+#   http_request   fuzz/http_request_fuzzer.swift over the HTTP/1.1 request parser (Sources/HTTPProtocol)
 #   multipart      fuzz/multipart_fuzzer.swift over the multipart/form-data parser (same folder)
 #   request_target fuzz/request_target_fuzzer.swift over the canonical request path (same folder)
 #
@@ -30,7 +30,7 @@ if ((${#harnesses[@]} == 0)); then harnesses=(jpeg png http_request multipart re
 readonly TOOLCHAIN_BIN="${SWIFT_TOOLCHAIN_BIN:-$(dirname "$(readlink -f "$(command -v swiftc)")")}"
 readonly OUT="$REPO_ROOT/.build-tools/fuzz"
 readonly KERNEL="$REPO_ROOT/Sources/CImageKernel"
-readonly HTTP_SOURCES="$REPO_ROOT/Sources/ImageService/HTTP"
+readonly HTTP_SOURCES="$REPO_ROOT/Sources/HTTPProtocol"
 
 "$REPO_ROOT/scripts/deps.sh"
 [[ -x "$TOOLCHAIN_BIN/clang" ]] || die "no clang beside swiftc in $TOOLCHAIN_BIN (set SWIFT_TOOLCHAIN_BIN)"
