@@ -1,8 +1,11 @@
 # imageproc container image: build with the official Swift image, run on the same Debian release.
 #
 #   docker build -t imageproc:0.1.0 .
-#   docker run --rm -p 8080:8080 --read-only --tmpfs /tmp \
+#   docker run --rm -p 8080:8080 --read-only --tmpfs /tmp -e IMAGEPROC_API_TOKENS="$(openssl rand -hex 32)" \
 #       -e DATABASE_URL=postgresql://imageproc:secret@db.example:5432/imageproc imageproc:0.1.0
+#
+# The image binds every interface (HOST=0.0.0.0), so it refuses to start without API tokens
+# (IMAGEPROC_API_TOKENS or IMAGEPROC_API_TOKENS_FILE) unless told IMAGEPROC_ALLOW_ANONYMOUS=1.
 #
 # Base images are pinned by tag. The builder's Swift version is the one the project is developed and
 # tested with (6.3.1); both stages are Debian 12 "bookworm", so the libraries the binary was linked
@@ -68,6 +71,7 @@ COPY web /app/web
 COPY openapi.yaml /app/openapi.yaml
 
 ENV IMAGEPROC_WEB_ROOT=/app/web \
+    HOST=0.0.0.0 \
     PORT=8080 \
     TMPDIR=/tmp \
     SWIFT_BACKTRACE=enable=yes,sanitize=yes,threads=all,images=all,interactive=no,swift-backtrace=/app/swift-backtrace-static

@@ -94,6 +94,10 @@ rm -f "$server_log"
 log "security attacks (tests/security/attack.py)"
 IMAGEPROC_BINARY="$(swift build --show-bin-path)/imageproc" python3 "$REPO_ROOT/tests/security/attack.py" ||
     failed+=("security")
+# Safe by default: loopback unless told otherwise, and no open API on any other address.
+log "exposure (tests/security/exposure.py)"
+IMAGEPROC_BINARY="$(swift build --show-bin-path)/imageproc" python3 "$REPO_ROOT/tests/security/exposure.py" ||
+    failed+=("exposure")
 
 # The memory budget in a real 1 GiB memory cgroup (root only: it creates the group, and removes it): read from the
 # limit, and kept under mixes of the largest uploads the default limits accept (photos made with cjpeg).

@@ -2,7 +2,8 @@ import HTTPProtocol
 
 /// Where the HTTP server listens and the limits it enforces on every connection.
 public struct HTTPServerConfiguration: Sendable {
-    /// IPv4 address to bind; `0.0.0.0` for every interface.
+    /// IPv4 address to bind; `0.0.0.0` for every interface. Loopback by default, as development servers do:
+    /// reaching the service from elsewhere is a decision (see ``bindsLoopbackOnly``).
     public var host: String
     /// TCP port; 0 picks a free one (tests).
     public var port: Int
@@ -28,13 +29,15 @@ public struct HTTPServerConfiguration: Sendable {
     /// See `transferWindow`.
     public var minimumTransferRate: Int
 
+    /// Default for `host`.
+    public static let defaultHost = "127.0.0.1"
     /// Default for `bodyBudgetBytes`: five bodies at the default limit.
     public static let defaultBodyBudgetBytes = 256 * 1024 * 1024
     /// Default for `outputBudgetBytes`.
     public static let defaultOutputBudgetBytes = 64 * 1024 * 1024
 
     public init(
-        host: String = "0.0.0.0", port: Int = 8080, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 4096,
+        host: String = defaultHost, port: Int = 8080, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 4096,
         bodyBudgetBytes: Int = defaultBodyBudgetBytes, outputBudgetBytes: Int = defaultOutputBudgetBytes, idleTimeout: Int64 = 60, headerTimeout: Int64 = 10,
         transferWindow: Int64 = 30, minimumTransferRate: Int = 1024
     ) {
@@ -48,5 +51,12 @@ public struct HTTPServerConfiguration: Sendable {
         self.headerTimeout = headerTimeout
         self.transferWindow = transferWindow
         self.minimumTransferRate = minimumTransferRate
+    }
+
+    /// Whether only this machine can connect: `host` is a dotted IPv4 loopback address (127.0.0.0/8). Anything
+    /// else counts as reachable, odd spellings included (`127.1`, which the listener refuses anyway).
+    public var bindsLoopbackOnly: Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }

@@ -11,8 +11,11 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the HTTP API and process uploaded images.")
 
-    @Option(help: "Address to bind (env HOST, default 0.0.0.0).")
+    @Option(help: "Address to bind (env HOST, default 127.0.0.1; any other needs API tokens or --allow-anonymous).")
     var host: String?
+
+    @Flag(help: "Serve without API tokens on an address other than loopback (env IMAGEPROC_ALLOW_ANONYMOUS=1).")
+    var allowAnonymous = false
 
     @Option(help: "Port to listen on (env PORT, default 8080).")
     var port: Int?
@@ -93,7 +96,8 @@ struct ServeCommand: ParsableCommand {
         let level = logLevel ?? environment["IMAGEPROC_LOG_LEVEL"] ?? "info"
         guard let logLevel = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
         var http = HTTPServerConfiguration(
-            host: host ?? environment["HOST"] ?? "0.0.0.0", port: try setting(port, "PORT", 8080))
+            host: host ?? environment["HOST"] ?? HTTPServerConfiguration.defaultHost,
+            port: try setting(port, "PORT", 8080))
         http.limits.maxBodyBytes = try setting(maxBodyBytes, "IMAGEPROC_MAX_BODY_BYTES", http.limits.maxBodyBytes)
         let defaultWebRoot = FileManager.default.fileExists(atPath: "web/index.html") ? "web" : nil
         let lease = Duration.seconds(try setting(leaseSeconds, "IMAGEPROC_LEASE_SECONDS", 60))
@@ -132,6 +136,13 @@ struct ServeCommand: ParsableCommand {
         guard configuration.workers > 0, configuration.queueCapacity > 0 else {
             throw ValidationError("workers and queue capacity must be positive")
         }
+        let anonymousAllowed = allowAnonymous || ["1", "true"].contains(environment["IMAGEPROC_ALLOW_ANONYMOUS"] ?? "")
+        if configuration.servesAnonymouslyBeyondThisMachine, !anonymousAllowed {
+            throw ValidationError(
+                "binding \(http.host) without API tokens would let anyone who reaches this machine list, download and "
+                    + "delete every image; set IMAGEPROC_API_TOKENS_FILE (or IMAGEPROC_API_TOKENS), bind 127.0.0.1, "
+                    + "or pass --allow-anonymous (IMAGEPROC_ALLOW_ANONYMOUS=1) if that is what you want")
+        }
         let budget: MemoryBudget
         if let text = memoryBudget ?? environment["IMAGEPROC_MEMORY_BUDGET"] {
             guard let bytes = MemoryBudget.parseSize(text) else {
@@ -161,6 +172,11 @@ struct ServeCommand: ParsableCommand {
                 "memory.responses_bytes": "\(configuration.http.outputBudgetBytes)",
                 "memory.image_work_bytes": "\(configuration.imageWorkBytes)",
             ])
+        if configuration.servesAnonymouslyBeyondThisMachine {
+            let warning = "serving without API tokens on an address other than loopback (--allow-anonymous): anyone "
+                + "who reaches it can list, download and delete every image"
+            logger.warning("\(warning)", metadata: ["http.host": "\(http.host)"])
+        }
         let application = try Application(configuration: configuration, logger: logger)
         try application.start()
 

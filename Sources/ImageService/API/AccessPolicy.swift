@@ -14,6 +14,9 @@ public struct AccessPolicy: Sendable {
     static let allowedRequestHeaders = "Authorization, Content-Type, Idempotency-Key, X-Image-Metadata, X-Request-Id"
     static let exposedResponseHeaders = "Location, Retry-After, ETag, Content-Disposition, X-Request-Id"
 
+    /// Whether the API answers without a token (no tokens configured).
+    public var isOpen: Bool { tokens.isEmpty }
+
     public init(tokens: [String] = [], allowedOrigins: Set<String> = []) {
         self.tokens = tokens.filter { !$0.isEmpty }.map { Array($0.utf8) }
         self.allowedOrigins = allowedOrigins

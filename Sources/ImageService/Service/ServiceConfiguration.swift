@@ -34,6 +34,10 @@ public struct ServiceConfiguration: Sendable {
     /// The OpenAPI document served at `/openapi.yaml`; nil means `openapi.yaml` beside the web root.
     public var openAPIPath: String?
 
+    /// Whether anyone who can reach this machine could use the API without a token: no tokens, and an address
+    /// other than loopback. `serve` refuses to start so unless told that it is meant (`--allow-anonymous`).
+    public var servesAnonymouslyBeyondThisMachine: Bool { access.isOpen && !http.bindsLoopbackOnly }
+
     /// Sizes what holds memory from `budget` (the split lives in ``MemoryBudget``): the request bodies received at
     /// once, the originals waiting in the memory queue, the responses waiting for their clients, and the image work.
     public mutating func apply(_ budget: MemoryBudget) {
