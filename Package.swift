@@ -50,13 +50,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        /// The service: HTTP server, API, jobs and workers, imaging and storage. All logic lives here.
+        /// The Swift face of the C kernel: formats, processing options and their parsing, probes, memory estimates,
+        /// typed image errors. Knows nothing of HTTP, jobs or storage.
+        .target(
+            name: "Imaging",
+            dependencies: ["CImageKernel"]
+        ),
+        /// The service: the API, jobs and workers, the job store, previews, metrics, configuration.
         .target(
             name: "ImageService",
             dependencies: [
                 "HTTPProtocol",
                 "HTTPTransport",
-                "CImageKernel",
+                "Imaging",
                 "PostgresClient",
                 "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
@@ -67,6 +73,7 @@ let package = Package(
             name: "imageproc",
             dependencies: [
                 "ImageService",
+                "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,14 +84,38 @@ let package = Package(
             name: "kernel-peak",
             dependencies: ["CImageKernel"]
         ),
+        /// What several test targets share: the test database, a raw-socket HTTP client, fixture files, helpers
+        /// for blocking code. Depends on no layer above the PostgreSQL client.
+        .target(
+            name: "TestSupport",
+            dependencies: ["PostgresClient"],
+            path: "Tests/TestSupport",
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "HTTPProtocolTests",
             dependencies: ["HTTPProtocol"]
         ),
         .testTarget(
+            name: "HTTPTransportTests",
+            dependencies: [
+                "HTTPTransport", "HTTPProtocol", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PostgresClientTests",
+            dependencies: ["PostgresClient", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging", "CImageKernel", "TestSupport"]
+        ),
+        .testTarget(
             name: "ImageServiceTests",
-            dependencies: ["ImageService", "HTTPProtocol", "HTTPTransport", "PostgresClient", "CImageKernel"],
-            exclude: ["Fixtures"]
+            dependencies: [
+                "ImageService", "Imaging", "HTTPProtocol", "HTTPTransport", "PostgresClient", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

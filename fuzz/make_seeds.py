@@ -19,7 +19,7 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
-FIXTURES = os.path.join(HERE, "..", "Tests", "ImageServiceTests", "Fixtures")
+FIXTURES = os.path.join(HERE, "..", "Tests", "TestSupport", "Fixtures")
 # Selector bytes of kernel_fuzzer.c: decode; grayscale; resize to 48 wide, cover, JPEG; resize + gray in 64 x 24,
 # fill, PNG; resize to 1 x 3.
 SELECTORS = [0x00, 0x01, 0x16, 0xAB, 0xC2]

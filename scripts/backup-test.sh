@@ -81,8 +81,8 @@ pass "schema of $(grep -c '^INSERT INTO schema_migrations' "$work/schema.sql") m
 for size in 2 3 5; do
     head -c "$((size * 1024 * 1024))" /dev/urandom | base64 -w 0 >"$work/random-$size.b64"
 done
-fixtures=("$REPO_ROOT"/Tests/ImageServiceTests/Fixtures/*.jpg)
-((${#fixtures[@]} > 0)) || die "no JPEG fixtures in Tests/ImageServiceTests/Fixtures"
+fixtures=("$REPO_ROOT"/Tests/TestSupport/Fixtures/*.jpg)
+((${#fixtures[@]} > 0)) || die "no JPEG fixtures in Tests/TestSupport/Fixtures"
 base64 -w 0 "${fixtures[0]}" >"$work/fixture.b64"
 # psql reads the files into its variables itself: a few MiB do not fit in one command-line argument.
 {

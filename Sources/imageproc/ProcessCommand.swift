@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageService
+import Imaging
 import Synchronization
 
 /// `imageproc process`: runs the image kernel on local files with a pool of threads, writes the results and

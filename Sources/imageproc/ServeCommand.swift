@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import HTTPTransport
 import ImageService
+import Imaging
 import Logging
 
 /// `imageproc serve`: reads flags and environment into a `ServiceConfiguration`, runs the service until SIGTERM or

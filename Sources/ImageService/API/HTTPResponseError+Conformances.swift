@@ -1,4 +1,5 @@
 import HTTPProtocol
+import Imaging
 import PostgresClient
 
 // How the errors of other layers are told to clients. The only place that maps them to statuses.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPProtocol
+import Imaging
 import Logging
 import PostgresClient
 

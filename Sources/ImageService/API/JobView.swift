@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// The status JSON of a job, as `GET /api/images/{id}` and the list return it.
 struct JobView: Encodable, Sendable {

@@ -1,4 +1,5 @@
 import Dispatch
+import Imaging
 import Synchronization
 
 /// How much image work may run at once in this process, shared by the job workers and the preview renderer: at most

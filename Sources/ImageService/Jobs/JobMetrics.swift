@@ -1,3 +1,4 @@
+import Imaging
 import Synchronization
 
 /// The queue's counters and gauges, kept in one place for `/metrics` and the tests: what was claimed, completed,

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// Format, size and byte count of one stored image (the original or the result).
 public struct ImageSummary: Sendable, Equatable, Codable {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// How this replica takes part in the shared, durable queue in PostgreSQL.
 public struct JobSettings: Sendable {

@@ -1,6 +1,7 @@
 import CSystemShims
 import Dispatch
 import Foundation
+import Imaging
 import Logging
 import PostgresClient
 import Synchronization

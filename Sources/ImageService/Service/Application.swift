@@ -1,6 +1,7 @@
 import Foundation
 import HTTPProtocol
 import HTTPTransport
+import Imaging
 import Logging
 import PostgresClient
 

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import PostgresClient
 
 /// The jobs table, `processed_images`, over one ``PostgresConnection``: a worker's own, or one lent by

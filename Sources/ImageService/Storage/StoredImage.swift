@@ -1,3 +1,5 @@
+import Imaging
+
 /// Image bytes read back from the store, with the format they were recorded as.
 public struct StoredImage: Sendable, Equatable {
     public var bytes: [UInt8]

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import TestSupport
 
 @Suite struct AccessPolicyTests {
     @Test func acceptsOnlyAConfiguredBearerToken() {

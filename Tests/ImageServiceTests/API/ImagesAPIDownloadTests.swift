@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import ImageService
+@testable import TestSupport
 
 /// Downloads end to end: conditional requests (RFC 9110) on the images and their previews, and previews made once
 /// — failures remembered, identical requests merged, rendering on the workers' budget.

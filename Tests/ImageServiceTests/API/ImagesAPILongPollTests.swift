@@ -3,7 +3,9 @@ import Synchronization
 import Testing
 
 @testable import ImageService
+@testable import Imaging
 @testable import PostgresClient
+@testable import TestSupport
 
 /// `GET /api/images/{id}?wait=S` over the real service: however the wait ends — the job deleted under it, the
 /// database failing, the time running out, the job finishing — nothing stays registered.

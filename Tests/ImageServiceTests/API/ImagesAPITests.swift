@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import Imaging
+@testable import TestSupport
 
 /// The REST API end to end: a real service on a real socket, real PostgreSQL, real images through the kernel.
 @Suite(.serialized) final class ImagesAPITests {

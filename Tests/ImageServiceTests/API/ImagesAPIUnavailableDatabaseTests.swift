@@ -3,6 +3,7 @@ import Testing
 
 @testable import ImageService
 @testable import PostgresClient
+@testable import TestSupport
 
 /// PostgreSQL full, read-only or too slow, for real: the API answers 503 `database_unavailable` with `Retry-After`,
 /// stores nothing, stays up, and works again by itself once the database does. Limits and settings are put on a role

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import TestSupport
 
 @Suite struct JSONUploadBodyTests {
     private static let image: [UInt8] = Array(0...255) + Array("the end".utf8)

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ImageService
 @testable import PostgresClient
+@testable import TestSupport
 
 /// Large downloads read from PostgreSQL a part at a time: the bytes the client gets are the stored ones, exactly,
 /// whatever the part boundaries.

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import Imaging
+@testable import TestSupport
 
 /// The limits of an upload, over a real socket to a real service and PostgreSQL: metadata depth in every way
 /// metadata arrives, stored rows that predate the limit, and the odd spellings of a JSON body.

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import ImageService
+@testable import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct ImageWorkBudgetTests {
     /// Counts holders as the test sees them, independently of the budget's own bookkeeping.

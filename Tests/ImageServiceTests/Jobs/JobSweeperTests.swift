@@ -3,7 +3,9 @@ import Logging
 import Testing
 
 @testable import ImageService
+@testable import Imaging
 @testable import PostgresClient
+@testable import TestSupport
 
 /// The sweeper against a real PostgreSQL: what it claims, and that a sweep always ends.
 @Suite(.timeLimit(.minutes(1))) struct JobSweeperTests {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import Imaging
+@testable import TestSupport
 
 /// Jobs and previews against the image work's memory: a real service, real PostgreSQL, real images through the
 /// kernel, with a small image-work budget so that ordinary test images reach it.

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import ImageService
+@testable import Imaging
 
 @Suite struct WorkQueueTests {
     private func job(bytes: Int) -> PendingJob {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import TestSupport
 
 /// A worker whose write meets a database that cannot take it right now (here: read-only, as after a failover).
 @Suite struct WorkerPoolUnavailableDatabaseTests {

@@ -3,6 +3,7 @@ import Testing
 
 @testable import HTTPProtocol
 @testable import ImageService
+@testable import TestSupport
 
 /// Issue 12 finding 7: the raw method was a label, so each made-up method a client sent (no token needed, a 401 or
 /// 405 is counted too) made a series of its own, kept forever.

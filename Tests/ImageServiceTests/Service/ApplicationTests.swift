@@ -4,7 +4,9 @@ import Testing
 
 @testable import HTTPTransport
 @testable import ImageService
+@testable import Imaging
 @testable import PostgresClient
+@testable import TestSupport
 
 /// The service as a whole: what survives a restart, and what a client sees when the database is gone.
 @Suite struct ApplicationTests {

@@ -4,6 +4,7 @@ import Testing
 
 @testable import HTTPTransport
 @testable import ImageService
+@testable import TestSupport
 
 /// A service started before its database: it listens and says 503, never exits, and is ready soon after the
 /// database appears. (It once ran its migrations before listening, and `serve` exited: a CrashLoopBackOff on every

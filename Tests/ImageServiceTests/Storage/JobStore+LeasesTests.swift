@@ -3,7 +3,9 @@ import Synchronization
 import Testing
 
 @testable import ImageService
+@testable import Imaging
 @testable import PostgresClient
+@testable import TestSupport
 
 /// The lease protocol, each test in a schema of its own: claims see every unheld job in the table.
 @Suite(.timeLimit(.minutes(1))) struct JobStoreLeasesTests {

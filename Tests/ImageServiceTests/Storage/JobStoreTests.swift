@@ -2,7 +2,9 @@ import Foundation
 import Testing
 
 @testable import ImageService
+@testable import Imaging
 @testable import PostgresClient
+@testable import TestSupport
 
 /// Each test works on jobs with fresh ids and deletes them, so it can share the database with other suites.
 @Suite(.timeLimit(.minutes(1))) struct JobStoreTests {

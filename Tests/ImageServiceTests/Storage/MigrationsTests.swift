@@ -3,6 +3,7 @@ import Testing
 
 @testable import ImageService
 @testable import PostgresClient
+@testable import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct MigrationsTests {
     /// Every shipped version, in order; a migration made up by a test comes after them.
@@ -26,7 +27,7 @@ import Testing
             let results = try await withThrowingTaskGroup(of: [Int].self) { group in
                 for _ in 0..<2 {
                     group.addTask {
-                        try await TestDatabase.onThread {
+                        try await blocking {
                             let connection = try PostgresConnection(url)
                             try connection.query("SELECT set_config('search_path', $1, false)", [schema])
                             return try Migrations.run(on: connection)

@@ -1,4 +1,6 @@
 @testable import ImageService
+@testable import Imaging
+@testable import TestSupport
 
 /// Real images for the end-to-end tests: a colourful PNG written byte by byte (no codec involved) and a JPEG
 /// encoded from it by the kernel.

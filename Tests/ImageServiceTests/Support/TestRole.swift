@@ -2,6 +2,7 @@ import Foundation
 
 @testable import ImageService
 @testable import PostgresClient
+@testable import TestSupport
 
 /// A login role of a test's own, owning a schema of its own, for what PostgreSQL decides per role: how many
 /// connections it may have (`CONNECTION LIMIT`), its settings (`ALTER ROLE … SET`), whether it may log in at all.

@@ -4,6 +4,7 @@ import Logging
 @testable import HTTPTransport
 @testable import ImageService
 @testable import PostgresClient
+@testable import TestSupport
 
 /// A real `Application` — HTTP server, workers, PostgreSQL — on an ephemeral port, in a database schema of its own
 /// so that suites running side by side never see each other's jobs. Used by one test at a time, hence unchecked.
