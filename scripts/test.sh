@@ -79,6 +79,7 @@ swift build --product imageproc
 server_port="$(free_port)"
 server_log="$(mktemp /tmp/imageproc-test-server.XXXXXX.log)"
 "$(swift build --show-bin-path)/imageproc" serve --host 127.0.0.1 --port "$server_port" --web-root "$REPO_ROOT/web" \
+    --max-body-bytes $((40 * 1024 * 1024)) \
     >"$server_log" 2>&1 &
 server_pid=$!
 IMAGEPROC_URL="http://127.0.0.1:$server_port" "$REPO_ROOT/scripts/browser-test.sh" || failed+=("browser test")

@@ -2,9 +2,9 @@
 // picker, drops and pastes.
 
 import { setTokenPrompt } from "./api.js";
-import { MAX_UPLOAD_BYTES } from "./checks.js";
 import { announce } from "./dom.js";
 import { formatLimit } from "./format.js";
+import { loadLimits } from "./limits.js";
 import { OptionsForm } from "./options.js";
 import { ResultsTable } from "./results.js";
 import { JobTracker } from "./tracker.js";
@@ -67,7 +67,9 @@ function start() {
         results.refreshIfNewest(),
     );
     setTokenPrompt(promptForToken);
-    byId("size-limit").textContent = formatLimit(MAX_UPLOAD_BYTES);
+    loadLimits().then((limits) => {
+        if (limits) byId("size-limit").textContent = formatLimit(limits.max_upload_bytes);
+    });
 
     const take = (files) => {
         const list = Array.from(files ?? []);

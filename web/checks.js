@@ -3,9 +3,7 @@
 // name or the browser's guess, so the page does the same.
 
 import { formatBytes, formatLimit } from "./format.js";
-
-/** The server's default body limit; a smaller server limit still shows up as a 413. */
-export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+import { limits } from "./limits.js";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
@@ -21,7 +19,7 @@ export async function sniffImageType(file) {
 }
 
 /** Resolves to null when `file` may be uploaded, else to the reason it may not. */
-export async function checkFile(file, maxBytes = MAX_UPLOAD_BYTES) {
+export async function checkFile(file, maxBytes = limits()?.max_upload_bytes ?? Infinity) {
     if (file.size === 0) return "This file is empty.";
     if (file.size > maxBytes) {
         return `This file is ${formatBytes(file.size)}; the server accepts at most ${formatLimit(maxBytes)}.`;

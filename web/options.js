@@ -1,8 +1,9 @@
 // The processing options form: its values, their validation, and their memory between visits.
 
+import { limits } from "./limits.js";
+
 const STORAGE_KEY = "imageproc.options";
 const DEFAULTS = { op: "resize,grayscale", width: "800", height: "", fit: "inside", format: "same", quality: "85" };
-const MAX_DIMENSION = 16384;
 
 const FIT_HINTS = {
     inside: "Inside: the whole image fits within the box; the aspect ratio is kept.",
@@ -66,12 +67,14 @@ export class OptionsForm {
     problem(options) {
         if (!options.op.includes("resize")) return null;
         const elements = this.form.elements;
+        const { minimum, maximum } = limits()?.dimension ?? { minimum: 1, maximum: Infinity };
         for (const name of ["width", "height"]) {
             const value = options[name];
             if (value === "") continue;
             const number = Number(value);
-            if (!Number.isInteger(number) || number < 1 || number > MAX_DIMENSION) {
-                const message = `The ${name} must be a whole number from 1 to ${MAX_DIMENSION}.`;
+            if (!Number.isInteger(number) || number < minimum || number > maximum) {
+                const range = maximum === Infinity ? `of at least ${minimum}` : `from ${minimum} to ${maximum}`;
+                const message = `The ${name} must be a whole number ${range}.`;
                 return { message, field: elements[name] };
             }
         }

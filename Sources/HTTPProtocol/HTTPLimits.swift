@@ -10,11 +10,14 @@ public struct HTTPLimits: Sendable, Equatable {
     /// Largest body, declared or chunked. Larger → 413.
     public var maxBodyBytes: Int
 
+    /// 50 MiB: a 100-megapixel JPEG at high quality, with room to spare.
+    public static let defaultMaxBodyBytes = 50 * 1024 * 1024
+
     public init(
         maxRequestLineBytes: Int = 8 * 1024,
         maxHeaderBytes: Int = 16 * 1024,
         maxHeaderCount: Int = 100,
-        maxBodyBytes: Int = 50 * 1024 * 1024
+        maxBodyBytes: Int = defaultMaxBodyBytes
     ) {
         self.maxRequestLineBytes = maxRequestLineBytes
         self.maxHeaderBytes = maxHeaderBytes

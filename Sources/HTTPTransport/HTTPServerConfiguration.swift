@@ -31,14 +31,17 @@ public struct HTTPServerConfiguration: Sendable {
 
     /// Default for `host`.
     public static let defaultHost = "127.0.0.1"
+    /// Default for `port`.
+    public static let defaultPort = 8080
     /// Default for `bodyBudgetBytes`: five bodies at the default limit.
     public static let defaultBodyBudgetBytes = 256 * 1024 * 1024
     /// Default for `outputBudgetBytes`.
     public static let defaultOutputBudgetBytes = 64 * 1024 * 1024
 
     public init(
-        host: String = defaultHost, port: Int = 8080, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 4096,
-        bodyBudgetBytes: Int = defaultBodyBudgetBytes, outputBudgetBytes: Int = defaultOutputBudgetBytes, idleTimeout: Int64 = 60, headerTimeout: Int64 = 10,
+        host: String = defaultHost, port: Int = defaultPort, limits: HTTPLimits = HTTPLimits(),
+        maxConnections: Int = 4096, bodyBudgetBytes: Int = defaultBodyBudgetBytes,
+        outputBudgetBytes: Int = defaultOutputBudgetBytes, idleTimeout: Int64 = 60, headerTimeout: Int64 = 10,
         transferWindow: Int64 = 30, minimumTransferRate: Int = 1024
     ) {
         self.host = host

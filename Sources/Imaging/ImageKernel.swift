@@ -8,7 +8,10 @@ public struct ImageKernel: Sendable {
     /// The largest width × height the kernel decodes or produces.
     public let maxPixels: Int
 
-    public init(maxPixels: Int = 100_000_000) {
+    /// 100 megapixels: a 12240 x 8160 photo, the largest common camera sensors.
+    public static let defaultMaxPixels = 100_000_000
+
+    public init(maxPixels: Int = defaultMaxPixels) {
         precondition(maxPixels > 0, "maxPixels must be positive")
         self.maxPixels = maxPixels
     }

@@ -2,7 +2,8 @@
 public struct InvalidParameter: Error, Sendable, Equatable, CustomStringConvertible {
     /// The parameter's name as the client wrote it: `op`, `width`, `height`, `fit`, `format` or `quality`.
     public var parameter: String
-    /// Names the parameter and the values allowed, e.g. "width must be an integer from 1 to 16384".
+    /// Names the parameter and the values allowed, e.g. "width must be an integer from 1 to 16384" (the limits are
+    /// ``ProcessingOptions/dimensionRange`` and ``ProcessingOptions/qualityRange``).
     public var message: String
 
     public init(parameter: String, message: String) {
@@ -18,11 +19,11 @@ extension ProcessingOptions {
     ///
     /// - `op`: `grayscale`, `resize`, or a comma-separated list such as `resize,grayscale`, each at most once,
     ///   applied in that order; default `grayscale`.
-    /// - `width`, `height`: integers 1...16384; `resize` needs at least one of them. The other follows from the
-    ///   aspect ratio when absent.
+    /// - `width`, `height`: integers in ``dimensionRange``; `resize` needs at least one of them. The other follows
+    ///   from the aspect ratio when absent.
     /// - `fit`: `inside`, `cover` or `fill`; default `inside`.
     /// - `format`: `jpeg` (or `jpg`), `png` or `same`; default `same`.
-    /// - `quality`: JPEG quality, an integer 1...100; default 85.
+    /// - `quality`: JPEG quality, an integer in ``qualityRange``; default ``defaultQuality``.
     public init(
         op: String?, width: String?, height: String?, fit: String?, format: String?, quality: String?
     ) throws(InvalidParameter) {
@@ -32,7 +33,8 @@ extension ProcessingOptions {
         if operations.contains(.resize), width == nil, height == nil {
             throw InvalidParameter(
                 parameter: "width",
-                message: "resize needs width or height (or both), integers from 1 to 16384")
+                message: "resize needs width or height (or both), integers from \(Self.dimensionRange.lowerBound) to "
+                    + "\(Self.dimensionRange.upperBound)")
         }
         self.init(
             operations: operations,
@@ -40,7 +42,7 @@ extension ProcessingOptions {
             height: height,
             fit: try Self.parseChoice(fit, named: "fit", default: .inside, aliases: [:]),
             format: try Self.parseChoice(format, named: "format", default: .same, aliases: ["jpg": .jpeg]),
-            quality: try Self.parseInteger(quality, named: "quality", in: Self.qualityRange) ?? 85)
+            quality: try Self.parseInteger(quality, named: "quality", in: Self.qualityRange) ?? Self.defaultQuality)
     }
 
     private static func parseOperations(_ text: String?) throws(InvalidParameter) -> [ImageOperation] {

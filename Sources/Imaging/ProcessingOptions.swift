@@ -1,3 +1,5 @@
+import CImageKernel
+
 /// One step of a processing pipeline, applied in the order given.
 public enum ImageOperation: String, Sendable, Codable, CaseIterable {
     case grayscale
@@ -19,21 +21,16 @@ public enum OutputFormat: String, Sendable, Codable, CaseIterable {
     case same
     case jpeg
     case png
-
-    /// The concrete format for an input of `input`.
-    public func resolved(for input: ImageFormat) -> ImageFormat {
-        switch self {
-        case .same: input
-        case .jpeg: .jpeg
-        case .png: .png
-        }
-    }
 }
 
 /// What to do to an image: the validated form of the API's and the CLI's parameters.
 public struct ProcessingOptions: Sendable, Equatable, Codable {
-    public static let dimensionRange = 1...16384
+    /// Widths and heights a resize may ask for: the kernel's own limit (`IK_MAX_DIMENSION`).
+    public static let dimensionRange = 1...Int(IK_MAX_DIMENSION)
+    /// JPEG qualities.
     public static let qualityRange = 1...100
+    /// The JPEG quality when none is asked for.
+    public static let defaultQuality = 85
 
     public var operations: [ImageOperation]
     public var width: Int?
@@ -48,7 +45,7 @@ public struct ProcessingOptions: Sendable, Equatable, Codable {
         height: Int? = nil,
         fit: ResizeFit = .inside,
         format: OutputFormat = .same,
-        quality: Int = 85
+        quality: Int = defaultQuality
     ) {
         self.operations = operations
         self.width = width

@@ -15,6 +15,7 @@ extension PostgresError {
         public static let invalidTextRepresentation = Code(rawValue: "22P02")
         public static let divisionByZero = Code(rawValue: "22012")
         public static let syntaxError = Code(rawValue: "42601")
+        public static let insufficientPrivilege = Code(rawValue: "42501")
         public static let undefinedTable = Code(rawValue: "42P01")
         public static let undefinedColumn = Code(rawValue: "42703")
         public static let serializationFailure = Code(rawValue: "40001")

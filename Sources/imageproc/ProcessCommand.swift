@@ -14,10 +14,10 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "grayscale, resize, or a comma-separated list such as resize,grayscale (default: grayscale).")
     var op: String?
 
-    @Option(help: "Width of the resize box, 1...16384.")
+    @Option(help: "Width of the resize box, \(ProcessingOptions.dimensionRange).")
     var width: String?
 
-    @Option(help: "Height of the resize box, 1...16384.")
+    @Option(help: "Height of the resize box, \(ProcessingOptions.dimensionRange).")
     var height: String?
 
     @Option(help: "inside, cover or fill (default: inside).")
@@ -26,7 +26,8 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "jpeg, png or same (default: same).")
     var format: String?
 
-    @Option(help: "JPEG quality, 1...100 (default: 85).")
+    @Option(
+        help: "JPEG quality, \(ProcessingOptions.qualityRange) (default: \(ProcessingOptions.defaultQuality)).")
     var quality: String?
 
     @Option(help: "Worker threads (default: the number of cores).")

@@ -5,7 +5,7 @@ struct Imageproc: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imageproc",
         abstract: "A self-hosted image-processing service: HTTP API, worker pool, C kernel, PostgreSQL storage.",
-        subcommands: [ServeCommand.self, ProcessCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, ProcessCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
 

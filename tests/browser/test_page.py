@@ -313,6 +313,27 @@ def test_invalid_size_is_explained_and_nothing_is_uploaded(browser, base_url, im
     assert javascript_errors(browser) == []
 
 
+def test_the_page_checks_against_the_limits_the_server_announces(browser, base_url, tmp_path):
+    # make test starts the server with a body limit other than the default (40 MiB): the page must show and
+    # enforce the server's value, not a copy of the default.
+    status, limits = api_json(base_url, "/api/limits")
+    assert status == 200
+    assert limits["max_upload_bytes"] == 40 * 1024 * 1024
+    open_page(browser, base_url)
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.ID, "size-limit").text == "40 MiB")
+    too_large = tmp_path / "too-large.png"
+    too_large.write_bytes(png_bytes(8, 8) + bytes(limits["max_upload_bytes"]))
+    upload(browser, str(too_large))
+    row = WebDriverWait(browser, 10).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, '#uploads li.upload[data-state="rejected"]')))
+    assert "at most 40 MiB" in row.text
+    choose_options(browser, op="resize", width=limits["dimension"]["maximum"] + 1)
+    upload(browser, str(too_large))
+    error = WebDriverWait(browser, 5).until(EC.visibility_of_element_located((By.ID, "options-error")))
+    assert f"from 1 to {limits['dimension']['maximum']}" in error.text
+    assert javascript_errors(browser) == []
+
+
 def set_offline(browser, offline):
     browser.execute_cdp_cmd("Network.enable", {})
     browser.execute_cdp_cmd(

@@ -124,7 +124,8 @@
  *   - max_pixels (caller-chosen, > 0): the largest width * height the kernel will decode or produce. It is
  *     checked against the image header before any pixel memory is allocated, and against the computed output
  *     size before resizing. A PNG header claiming 100000 x 100000 fails with IK_ERR_TOO_MANY_PIXELS at once.
- *   - IK_MAX_DIMENSION: the largest width or height requested for a resize.
+ *   - IK_MAX_DIMENSION: the largest width or height requested for a resize; the service's and the CLI's limit
+ *     too (their parameter parsing reads it from here).
  *   - IK_JPEG_MAX_DIMENSION: JPEG cannot store a side longer than 65500 pixels; encoding such an image to JPEG
  *     fails with IK_ERR_INVALID_ARGUMENT.
  *   - IK_JPEG_MAX_SCANS: a progressive JPEG with more scans than this is rejected as corrupt (a crafted file
@@ -178,8 +179,8 @@
 extern "C" {
 #endif
 
-/// The largest width or height a resize may ask for.
-#define IK_MAX_DIMENSION 65535u
+/// The largest width or height a resize may ask for: 16384, as browsers' canvases and most image servers allow.
+#define IK_MAX_DIMENSION 16384u
 /// The longest side a JPEG can store.
 #define IK_JPEG_MAX_DIMENSION 65500u
 /// The most scans accepted in one progressive JPEG (libjpeg-turbo's own tools use 500 for the same reason).

@@ -12,6 +12,9 @@ import PostgresClient
 public struct ImagesAPI: Sendable {
     /// The longest `?wait=` a status request may hold, in seconds.
     static let maxWaitSeconds = 30
+    /// Jobs per page of the list (`?limit=`), and when none is asked for.
+    static let pageSizes = 1...100
+    static let defaultPageSize = 20
     static let uploadParameters: Set<String> = ["op", "width", "height", "fit", "format", "quality"]
 
     let database: PostgresPool
@@ -90,7 +93,7 @@ public struct ImagesAPI: Sendable {
         // With room in memory the job is born held by this replica and goes straight to a worker; without, it is
         // stored for whichever replica sweeps first, unless the backlog is already at its limit.
         let reservation = queue.reserve(byteCount: upload.bytes.count, estimate: estimate)
-        let lease = reservation != nil ? JobLease(owner: settings.replicaID, duration: settings.leaseDuration) : nil
+        let lease = reservation != nil ? settings.lease : nil
         if lease == nil, metrics.backlogQueued.value >= settings.maxBacklog {
             throw APIError(
                 status: .tooManyRequests, code: "backlog_full", message: "too many images are waiting; try again later",
@@ -166,7 +169,7 @@ public struct ImagesAPI: Sendable {
 
     func list(_ request: HTTPRequest) async throws -> HTTPResponse {
         let query = try QueryParameters(request.head, allowed: ["limit", "before"])
-        let limit = try query.integer("limit", in: 1...100) ?? 20
+        let limit = try query.integer("limit", in: Self.pageSizes) ?? Self.defaultPageSize
         let cursor = query["before"]
         let page = try await withDatabase { try JobStore(connection: $0).list(limit: limit, before: cursor) }
         return .json(.ok, JobList(items: page.items.map(JobView.init), next: page.next))

@@ -61,15 +61,13 @@ public final class JobSweeper: Sendable {
     private struct Loop {
         let sweeper: JobSweeper
         var connection: PostgresConnection?
-        var backoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(10))
-        var failures = 0
+        var reconnect = ReconnectPolicy(initial: .milliseconds(200), maximum: .seconds(10))
         var recoveredOwnLeases = false
         var nextHeartbeat = ContinuousClock.now
         var nextSweep = ContinuousClock.now
         var nextRetention = ContinuousClock.now
 
         var settings: JobSettings { sweeper.settings }
-        var lease: JobLease { JobLease(owner: settings.replicaID, duration: settings.leaseDuration) }
 
         mutating func run() {
             while sweeper.running.load(ordering: .acquiring) {
@@ -82,18 +80,11 @@ public final class JobSweeper: Sendable {
                     }
                     // Claims carry originals: let a connection whose buffers grew to their size go.
                     if connection.holdsLargeBuffers { self.connection = nil }
-                    backoff.reset()
-                    failures = 0
+                    reconnect.succeeded()
                 } catch {
                     connection = nil
                     sweeper.metrics.databaseErrors.increment()
-                    failures += 1
-                    let delay = backoff.next()
-                    if failures % 10 == 1 {
-                        sweeper.logger.warning(
-                            "sweep failed, retrying",
-                            metadata: ["retry.delay_ms": "\(delay.milliseconds)", "error": "\(error)"])
-                    }
+                    let delay = reconnect.failed(error, logger: sweeper.logger, "sweep failed, retrying")
                     Thread.sleep(forTimeInterval: Double(min(delay, .seconds(1)).milliseconds) / 1000)
                 }
             }
@@ -120,7 +111,7 @@ public final class JobSweeper: Sendable {
             }
             let now = ContinuousClock.now
             if now >= nextHeartbeat {
-                try store.renewLeases(lease, ids: sweeper.queue.heldJobIDs)
+                try store.renewLeases(settings.lease, ids: sweeper.queue.heldJobIDs)
                 nextHeartbeat = now + settings.heartbeatInterval
             }
             if now >= nextSweep {
@@ -153,7 +144,7 @@ public final class JobSweeper: Sendable {
                 let free = sweeper.queue.freeRoom
                 guard slots > 0, free.bytes > 0 || free.isEmpty else { return }
                 let claimed = try store.claim(
-                    lease: lease, limit: min(slots, JobSweeper.claimBatch), maxBytes: free.bytes,
+                    lease: settings.lease, limit: min(slots, JobSweeper.claimBatch), maxBytes: free.bytes,
                     maxEstimate: free.estimate, firstAlways: free.isEmpty)
                 var full = false
                 for item in claimed {

@@ -20,6 +20,14 @@ public struct RetryBackoff: Sendable, Equatable {
         return delay
     }
 
+    /// The delay before attempt `attempt + 1` after `attempt` failures (1 gives `initial`), for callers that keep
+    /// the count themselves, such as a job's attempts in its row.
+    public func delay(afterAttempt attempt: Int) -> Duration {
+        var delay = initial
+        for _ in 1..<max(attempt, 1) where delay < maximum { delay *= 2 }
+        return min(delay, maximum)
+    }
+
     /// Starts the schedule again after a success.
     public mutating func reset() {
         current = initial

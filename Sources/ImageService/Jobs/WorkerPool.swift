@@ -21,6 +21,10 @@ import Synchronization
 /// (`too_large_for_memory`) instead of running the process out of memory. The result's bytes stay counted until
 /// it is stored.
 public final class WorkerPool: Sendable {
+    /// When a job that ran out of memory is tried again: 2 s after its first attempt, doubling, at most 256 s.
+    /// Not the image's fault, so it is handed back rather than failed; `maxAttempts` still bounds it.
+    static let outOfMemoryBackoff = RetryBackoff(initial: .seconds(2), maximum: .seconds(256))
+
     private let count: Int
     private let queue: WorkQueue
     private let budget: ImageWorkBudget
@@ -93,7 +97,6 @@ public final class WorkerPool: Sendable {
             self.logger[metadataKey: "worker"] = "\(index)"
         }
 
-        var lease: JobLease { JobLease(owner: pool.settings.replicaID, duration: pool.settings.leaseDuration) }
 
         /// Inputs at least this large leave megabytes of freed buffers behind in malloc's arenas.
         static let largeJobBytes = 4 << 20
@@ -124,7 +127,7 @@ public final class WorkerPool: Sendable {
         private mutating func process(_ job: PendingJob) {
             var logger = self.logger
             logger[metadataKey: "job.id"] = "\(job.id.uuidString.lowercased())"
-            let lease = self.lease
+            let lease = pool.settings.lease
             guard let started = withStore({ try $0.start(id: job.id, lease: lease) }) else { return }
             guard let attempt = started else {
                 logger.debug("job no longer held here, skipped")
@@ -164,7 +167,7 @@ public final class WorkerPool: Sendable {
                 }
             case .failure(let error) where error.code == .outOfMemory:
                 // Not the image's fault: try again later, when memory may be free.
-                let delay = Duration.seconds(min(1 << min(attempt.number, 8), 300))
+                let delay = WorkerPool.outOfMemoryBackoff.delay(afterAttempt: attempt.number)
                 if withStore({ try $0.release(id: job.id, owner: lease.owner, retryAfter: delay) }) != nil {
                     pool.metrics.retried.increment()
                     logger.warning("job handed back for a retry", metadata: ["job.error": "\(error.code.rawValue)"])
@@ -207,8 +210,7 @@ public final class WorkerPool: Sendable {
         /// Runs `body` on this worker's store, reconnecting with backoff while the database is unreachable.
         /// Returns nil when the pool stops first or the statement itself is rejected.
         private mutating func withStore<T>(_ body: (JobStore) throws -> T) -> T? {
-            var backoff = RetryBackoff(initial: .milliseconds(100), maximum: .seconds(5))
-            var failures = 0
+            var reconnect = ReconnectPolicy(initial: .milliseconds(100), maximum: .seconds(5))
             while !pool.isStopping {
                 do {
                     let connection = try self.connection ?? PostgresConnection(pool.conninfo)
@@ -217,14 +219,7 @@ public final class WorkerPool: Sendable {
                 } catch let error as PostgresError where error.isUnavailable {
                     connection = nil
                     pool.metrics.databaseErrors.increment()
-                    failures += 1
-                    let delay = backoff.next()
-                    // The first failure and then every tenth: an outage must not flood the log.
-                    if failures % 10 == 1 {
-                        logger.warning(
-                            "database unavailable, retrying",
-                            metadata: ["retry.delay_ms": "\(delay.milliseconds)", "error": "\(error)"])
-                    }
+                    let delay = reconnect.failed(error, logger: logger, "database unavailable, retrying")
                     Thread.sleep(forTimeInterval: Double(delay.milliseconds) / 1000)
                 } catch {
                     logger.error("database statement failed", metadata: ["error": "\(String(reflecting: error))"])

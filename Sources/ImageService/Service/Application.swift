@@ -62,6 +62,11 @@ public final class Application: Sendable {
                 status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                 body: Array(serviceMetrics.render().utf8))
         }
+        let limits = ServiceLimits(configuration)
+        router.add(.get, "/api/limits", access: .public) { request, _ in
+            _ = try QueryParameters(request.head, allowed: [])
+            return .json(.ok, limits)
+        }
         ImagesAPI(
             database: database, photoDatabase: photoDatabase, queue: queue, kernel: kernel, previews: previews,
             settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger, schema: schema
@@ -79,6 +84,7 @@ public final class Application: Sendable {
     @discardableResult
     public func start() throws -> Int {
         AllocatorPolicy.applyForService()
+        logLimits()
         let port = try server.start()
         let (workers, sweeper, logger, replica) = (workers, sweeper, logger, configuration.jobs.replicaID)
         schema.start(conninfo: configuration.databaseURL, logger: logger) {
@@ -103,6 +109,30 @@ public final class Application: Sendable {
         database.shutdown()
         photoDatabase.shutdown()
         logger.info("stopped", metadata: ["jobs.handed_back": "\(unfinished.count)"])
+    }
+
+    /// Where the memory went, and a warning when anyone who reaches the machine may use the API.
+    private func logLimits() {
+        if let budget = configuration.memory {
+            logger.info(
+                "memory budget",
+                metadata: [
+                    "memory.limit_bytes": "\(budget.limitBytes)", "memory.source": "\(budget.source)",
+                    "memory.budget_bytes": "\(budget.totalBytes)",
+                    "memory.request_bodies_bytes": "\(configuration.http.bodyBudgetBytes)",
+                    "memory.queued_originals_bytes": "\(configuration.queueByteCapacity)",
+                    "memory.responses_bytes": "\(configuration.http.outputBudgetBytes)",
+                    "memory.image_work_bytes": "\(configuration.imageWorkBytes)",
+                ])
+        }
+        if configuration.servesAnonymouslyBeyondThisMachine {
+            logger.warning(
+                """
+                serving without API tokens on an address other than loopback (--allow-anonymous): anyone who \
+                reaches it can list, download and delete every image
+                """,
+                metadata: ["http.host": "\(configuration.http.host)"])
+        }
     }
 
     private func handBack(_ jobs: [UUID]) {

@@ -22,7 +22,7 @@ public final class SchemaReadiness: Sendable {
     private let started = Atomic(false)
     /// Attempts start at 200 ms apart and back off to at most 2 s, so the service is ready within about 2 s of its
     /// database.
-    static let backoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(2))
+    static let retryCeiling = Duration.seconds(2)
     static let probeInterval = Duration.seconds(1)
     /// How long an answer of the probe counts: a few probes, so that one slow answer does not flap readiness.
     static let answerLifetime = Duration.seconds(3)
@@ -56,8 +56,7 @@ public final class SchemaReadiness: Sendable {
     func start(conninfo: String, logger: Logger, whenReady: @escaping @Sendable () -> Void) {
         started.store(true, ordering: .releasing)
         let thread = Thread { [self] in
-            var backoff = Self.backoff
-            var failures = 0
+            var reconnect = ReconnectPolicy(initial: .milliseconds(200), maximum: Self.retryCeiling)
             var connection: PostgresConnection?
             while !stopped.load(ordering: .acquiring) {
                 do {
@@ -77,23 +76,21 @@ public final class SchemaReadiness: Sendable {
                         ready.store(true, ordering: .releasing)
                         whenReady()
                     }
+                    let failures = reconnect.succeeded()
                     if failures > 0, !migrating {
                         logger.info("database answers again", metadata: ["db.attempts": "\(failures)"])
                     }
-                    failures = 0
-                    backoff.reset()
                     try watch(current, for: Self.probeInterval)
                 } catch {
                     connection = nil
                     recordAnswer(at: nil)
-                    failures += 1
-                    // Once, then every tenth attempt: a database that is down for minutes does not flood the log.
-                    if failures % 10 == 1 {
-                        logger.warning(
-                            isReady ? "database does not answer; /readyz says 503" : "database not ready; serving 503",
-                            metadata: ["error": "\(error)", "db.attempts": "\(failures)"])
-                    }
-                    sleep(backoff.next())
+                    let message: Logger.Message =
+                        isReady
+                        ? "database does not answer; /readyz says 503"
+                        : (error as? PostgresError)?.code == .insufficientPrivilege
+                            ? "waiting for the schema: this role cannot migrate it; run imageproc migrate as its owner"
+                            : "database not ready; serving 503"
+                    sleep(reconnect.failed(error, logger: logger, message))
                 }
             }
             finished.signal()

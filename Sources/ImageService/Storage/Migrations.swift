@@ -122,14 +122,30 @@ public enum Migrations {
     /// The `pg_advisory_xact_lock` key that serialises migrations across instances ("imagepro" in ASCII).
     static let lockKey = 0x696D_6167_6570_726F
 
+    /// The schema version this binary expects: its newest migration.
+    public static var latestVersion: Int { all.map(\.version).max() ?? 0 }
+
+    /// The versions applied to `connection`'s database; empty when it has no `schema_migrations` table yet. Reads
+    /// only, so a role that may not change the schema can ask.
+    public static func appliedVersions(on connection: PostgresConnection) throws -> Set<Int> {
+        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        guard try exists.bool(0, 0) == true else { return [] }
+        let rows = try connection.query("SELECT version FROM schema_migrations")
+        return Set(try (0..<rows.rowCount).compactMap { row throws(PostgresError) in try rows.int(row, 0) })
+    }
+
     /// Applies the migrations `connection`'s database lacks, all in one transaction, and returns their versions.
     ///
-    /// Safe when several instances start at once: the first to take the advisory lock migrates, the others wait for
-    /// its commit and then find nothing to do. Versions in the database that this binary does not know (a newer
-    /// instance ran first) are left alone.
+    /// A database that has them all is only read (no lock, no DDL), so `serve` may connect as a role that cannot
+    /// change the schema once `imageproc migrate` ran as its owner; such a role gets PostgreSQL's
+    /// `insufficient_privilege` while migrations are missing. Safe when several instances start at once: the
+    /// first to take the advisory lock migrates, the others wait for its commit and then find nothing to do.
+    /// Versions in the database that this binary does not know (a newer instance ran first) are left alone.
     @discardableResult
     public static func run(on connection: PostgresConnection, migrations: [Migration] = all) throws -> [Int] {
-        try connection.transaction {
+        let wanted = Set(migrations.map(\.version))
+        guard !wanted.isSubset(of: try appliedVersions(on: connection)) else { return [] }
+        return try connection.transaction {
             try connection.query("SELECT pg_advisory_xact_lock($1)", [lockKey])
             try connection.query(
                 """
@@ -139,8 +155,7 @@ public enum Migrations {
                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
                 )
                 """)
-            let rows = try connection.query("SELECT version FROM schema_migrations")
-            let applied = Set(try (0..<rows.rowCount).compactMap { row throws(PostgresError) in try rows.int(row, 0) })
+            let applied = try appliedVersions(on: connection)
             var done: [Int] = []
             for migration in migrations.sorted(by: { $0.version < $1.version })
             where !applied.contains(migration.version) {

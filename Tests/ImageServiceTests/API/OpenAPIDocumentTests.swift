@@ -4,6 +4,7 @@ import Testing
 
 @testable import HTTPProtocol
 @testable import ImageService
+@testable import Imaging
 
 /// `/openapi.yaml` serves the repository's own contract, from a configured path or from beside the web root.
 @Suite struct OpenAPIDocumentTests {
@@ -58,5 +59,27 @@ import Testing
         var missing = Router(logger: Logger(label: "test"))
         OpenAPIDocument.register(path: "/nonexistent/openapi.yaml", webRoot: nil, on: &missing)
         #expect(try await Self.respond(missing, .get, "/openapi.yaml").status == .notFound)
+    }
+
+    /// The contract states the limits the code enforces: every `maximum:` in it is one of the code's constants, and
+    /// the defaults it names in prose are the code's defaults.
+    @Test func statesTheLimitsTheCodeEnforces() throws {
+        let path = Self.repositoryRoot.appendingPathComponent("openapi.yaml").path
+        let document = try String(contentsOfFile: path, encoding: .utf8)
+        let maxima = Set(
+            document.split(separator: "\n").compactMap { line -> Int? in
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                guard trimmed.hasPrefix("maximum: ") else { return nil }
+                return Int(trimmed.dropFirst("maximum: ".count))
+            })
+        let constants = [
+            ProcessingOptions.dimensionRange.upperBound, ProcessingOptions.qualityRange.upperBound,
+            ImagesAPI.maxWaitSeconds, ImagesAPI.pageSizes.upperBound,
+        ]
+        #expect(maxima == Set(constants))
+        #expect(document.contains("default: \(ProcessingOptions.defaultQuality)"))
+        #expect(document.contains("default: \(ImagesAPI.defaultPageSize)"))
+        #expect(document.contains("\(HTTPLimits.defaultMaxBodyBytes >> 20) MiB by default"))
+        #expect(document.contains("\(ProcessingOptions.defaultMaxEnlargement)× by default"))
     }
 }

@@ -16,4 +16,12 @@ import Testing
         backoff.reset()
         #expect(backoff.next() == .seconds(1))
     }
+
+    @Test func theDelayAfterAnAttemptFollowsTheSameSchedule() {
+        let backoff = WorkerPool.outOfMemoryBackoff
+        let delays = [0, 1, 2, 3, 8, 9, 50].map { backoff.delay(afterAttempt: $0) }
+        #expect(delays == [2, 2, 4, 8, 256, 256, 256].map { Duration.seconds($0) })
+        var running = backoff
+        #expect((1...10).map { running.delay(afterAttempt: $0) == running.next() }.allSatisfy { $0 })
+    }
 }

@@ -128,7 +128,7 @@ import Testing
             try role.terminateSessions()
             #expect(try readiness(becomes: 503, within: SchemaReadiness.answerLifetime + .seconds(5)))
             try role.alter("LOGIN")
-            #expect(try readiness(becomes: 200, within: SchemaReadiness.backoff.maximum + .seconds(5)))
+            #expect(try readiness(becomes: 200, within: SchemaReadiness.retryCeiling + .seconds(5)))
         }
     }
 }

@@ -13,15 +13,37 @@ struct TestRole: Sendable {
     /// Works whether the test cluster trusts local connections or asks for passwords.
     private let password: String
 
+    /// Whether this role owns its schema (and drops it) or only reads and writes the rows of `owner`'s tables.
+    private let ownsSchema: Bool
+
     init() throws {
         let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         // Built from hex digits only: identifiers and the password literal cannot be bound parameters.
         name = "role_" + suffix
         schema = "role_" + suffix
         password = String(suffix.reversed())
+        ownsSchema = true
         let admin = try TestDatabase.connect()
         try admin.query("CREATE ROLE \(name) LOGIN PASSWORD '\(password)'")
         try admin.query("CREATE SCHEMA \(schema) AUTHORIZATION \(name)")
+    }
+
+    /// A role that may use `owner`'s schema and read and write the rows of every table `owner` creates in it, and
+    /// nothing else: what the service runs as in production (k8s/base/postgres/init-roles.sh does the same).
+    init(rowsOf owner: TestRole) throws {
+        let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        name = "app_" + suffix
+        schema = owner.schema
+        password = String(suffix.reversed())
+        ownsSchema = false
+        let admin = try TestDatabase.connect()
+        try admin.query("CREATE ROLE \(name) LOGIN PASSWORD '\(password)'")
+        try admin.query("GRANT USAGE ON SCHEMA \(schema) TO \(name)")
+        try admin.query(
+            """
+            ALTER DEFAULT PRIVILEGES FOR ROLE \(owner.name) IN SCHEMA \(schema)
+                GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO \(name)
+            """)
     }
 
     /// `DATABASE_URL` as this role, with its schema first on `search_path`.
@@ -79,11 +101,13 @@ struct TestRole: Sendable {
             .int(0, 0) ?? 0
     }
 
-    /// Drops the schema and the role; stop whatever uses the role first.
+    /// Drops the schema (when it owns it) and the role; stop whatever uses the role first, and drop a role made
+    /// with ``init(rowsOf:)`` before its owner.
     func drop() {
         _ = try? terminateSessions()
         guard let admin = try? TestDatabase.connect() else { return }
-        _ = try? admin.query("DROP SCHEMA \(schema) CASCADE")
+        if ownsSchema { _ = try? admin.query("DROP SCHEMA \(schema) CASCADE") }
+        _ = try? admin.query("DROP OWNED BY \(name)")
         _ = try? admin.query("DROP ROLE \(name)")
     }
 }

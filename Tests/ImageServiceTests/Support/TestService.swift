@@ -15,9 +15,10 @@ final class TestService: @unchecked Sendable {
     let databaseURL: String
     private var stopped = false
 
-    /// Starts a service in `schema` (a new scratch schema when nil), waking long-polls through `completions`.
+    /// Starts a service in `schema` (a new scratch schema when nil), waking long-polls through `completions`, and
+    /// waits until it has migrated unless told not to.
     init(
-        schema: String? = nil, completions: JobCompletionSignal = JobCompletionSignal(),
+        schema: String? = nil, completions: JobCompletionSignal = JobCompletionSignal(), waitsForSchema: Bool = true,
         configure: (inout ServiceConfiguration) -> Void = { _ in }
     ) throws {
         let schema = try schema ?? Self.createSchema()
@@ -36,7 +37,7 @@ final class TestService: @unchecked Sendable {
         port = try application.start()
         // The service listens at once and migrates as soon as the database answers: wait for that, as a load
         // balancer waits for /readyz.
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(waitsForSchema ? 20 : 0)
         while !application.schema.isReady, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
     }
 

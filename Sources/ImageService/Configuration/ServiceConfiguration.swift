@@ -1,7 +1,10 @@
 import HTTPTransport
+import Imaging
+import Logging
 import PostgresClient
 
 /// Everything `imageproc serve` can be told: where to listen, how many workers, the limits, and the database.
+/// `init(flags:environment:detectMemory:)` builds it from the command line and the environment (``ServeSetting``).
 public struct ServiceConfiguration: Sendable {
     /// Listening address, timeouts and HTTP limits (including the body limit).
     public var http: HTTPServerConfiguration
@@ -33,6 +36,15 @@ public struct ServiceConfiguration: Sendable {
     public var jobs: JobSettings
     /// The OpenAPI document served at `/openapi.yaml`; nil means `openapi.yaml` beside the web root.
     public var openAPIPath: String?
+    /// The least severe level logged.
+    public var logLevel: Logger.Level = .info
+    public var logFormat: LogFormat = .text
+    /// The budget the memory limits were sized from (``apply(_:)``); nil until one is applied.
+    public private(set) var memory: MemoryBudget?
+
+    public static let defaultWorkers = 4
+    public static let defaultQueueCapacity = 64
+    public static let defaultMaxPixels = ImageKernel.defaultMaxPixels
 
     /// Whether anyone who can reach this machine could use the API without a token: no tokens, and an address
     /// other than loopback. `serve` refuses to start so unless told that it is meant (`--allow-anonymous`).
@@ -41,6 +53,7 @@ public struct ServiceConfiguration: Sendable {
     /// Sizes what holds memory from `budget` (the split lives in ``MemoryBudget``): the request bodies received at
     /// once, the originals waiting in the memory queue, the responses waiting for their clients, and the image work.
     public mutating func apply(_ budget: MemoryBudget) {
+        memory = budget
         http.bodyBudgetBytes = budget.requestBodyBytes(maxBodyBytes: http.limits.maxBodyBytes)
         http.outputBudgetBytes = budget.responseBytes
         queueByteCapacity = budget.queuedOriginalBytes
@@ -48,10 +61,11 @@ public struct ServiceConfiguration: Sendable {
     }
 
     public init(
-        http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "", workers: Int = 4,
-        databasePoolSize: Int = 8, photoConnections: Int = 1, queueCapacity: Int = 64,
-        queueByteCapacity: Int = 512 * 1024 * 1024, imageWorkBytes: Int = .max,
-        maxPixels: Int = 100_000_000, webRoot: String? = nil, openAPIPath: String? = nil,
+        http: HTTPServerConfiguration = HTTPServerConfiguration(), databaseURL: String = "",
+        workers: Int = defaultWorkers, databasePoolSize: Int = 8, photoConnections: Int = 1,
+        queueCapacity: Int = defaultQueueCapacity, queueByteCapacity: Int = 512 * 1024 * 1024,
+        imageWorkBytes: Int = .max, maxPixels: Int = defaultMaxPixels, webRoot: String? = nil,
+        openAPIPath: String? = nil,
         access: AccessPolicy = AccessPolicy(), jobs: JobSettings = JobSettings()
     ) {
         self.http = http

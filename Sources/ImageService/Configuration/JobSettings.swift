@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 import Imaging
 
 /// How this replica takes part in the shared, durable queue in PostgreSQL.
@@ -26,15 +27,24 @@ public struct JobSettings: Sendable {
     /// The notification channel replicas wake each other on.
     static let channel = "imageproc_jobs"
 
+    public static let defaultLeaseDuration = Duration.seconds(60)
+    public static let defaultSweepInterval = Duration.seconds(5)
+    public static let defaultMaxAttempts = 5
+    /// The pod counts it in its grace period (k8s/base/imageproc-deployment.yaml).
+    public static let defaultShutdownGracePeriod = Duration.seconds(25)
+    public static let defaultMaxBacklog = 10_000
+
+    /// `heartbeatInterval` nil is a quarter of the lease: room for three missed beats.
     public init(
-        replicaID: String = JobSettings.defaultReplicaID(port: 8080), leaseDuration: Duration = .seconds(60),
-        heartbeatInterval: Duration = .seconds(15), sweepInterval: Duration = .seconds(5), maxAttempts: Int = 5,
-        shutdownGracePeriod: Duration = .seconds(25), maxBacklog: Int = 10_000, retentionDays: Int? = nil,
-        maxEnlargement: Int = ProcessingOptions.defaultMaxEnlargement
+        replicaID: String = JobSettings.defaultReplicaID(port: HTTPServerConfiguration.defaultPort),
+        leaseDuration: Duration = defaultLeaseDuration, heartbeatInterval: Duration? = nil,
+        sweepInterval: Duration = defaultSweepInterval, maxAttempts: Int = defaultMaxAttempts,
+        shutdownGracePeriod: Duration = defaultShutdownGracePeriod, maxBacklog: Int = defaultMaxBacklog,
+        retentionDays: Int? = nil, maxEnlargement: Int = ProcessingOptions.defaultMaxEnlargement
     ) {
         self.replicaID = replicaID
         self.leaseDuration = leaseDuration
-        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatInterval = heartbeatInterval ?? leaseDuration / 4
         self.sweepInterval = sweepInterval
         self.maxAttempts = maxAttempts
         self.shutdownGracePeriod = shutdownGracePeriod
@@ -42,6 +52,9 @@ public struct JobSettings: Sendable {
         self.retentionDays = retentionDays
         self.maxEnlargement = maxEnlargement
     }
+
+    /// The lease this replica takes on a job it claims or accepts, renewed by every heartbeat.
+    var lease: JobLease { JobLease(owner: replicaID, duration: leaseDuration) }
 
     /// `host:port`: unique among replicas sharing a database, the same after a restart.
     public static func defaultReplicaID(port: Int) -> String {
