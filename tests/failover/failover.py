@@ -39,6 +39,7 @@ LOGS = os.path.join(REPO, ".build-tools", "failover-logs")
 # chaos.py reads its environment when imported: the multi-host URL, and the primary as the cluster it may stop.
 os.environ.update(DATABASE_URL=MULTI_HOST_URL, IMAGEPROC_TEST_CLUSTER=PRIMARY_DIR)
 sys.path.insert(0, os.path.join(REPO, "tests", "chaos"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import chaos  # noqa: E402
 
 CLIENTS = 4
@@ -179,9 +180,10 @@ def failover():
         as_cluster_owner(os.path.join(PG_BINDIR, "pg_ctl"), "-D", os.path.join(STANDBY_DIR, "data"), "-w", "-t", "60",
                          "promote")
         promoted = time.time()
-        load.wait_accepted(1, since=promoted)
-        first = min(at for _, at, _ in load.accepted if at >= promoted)
-        load.wait_accepted(ACCEPTED_AFTER_PROMOTION, since=promoted)
+        # The standby takes writes before `pg_ctl promote -w` has seen it: count from the command's start.
+        load.wait_accepted(1, since=promoting)
+        first = min(at for _, at, _ in load.accepted if at >= promoting)
+        load.wait_accepted(ACCEPTED_AFTER_PROMOTION, since=promoting)
         load.stop()
 
         ids = [job for job, _, _ in load.accepted] + load.retried
@@ -209,9 +211,9 @@ def failover():
         duplicated = direct.duplicated()
         answered_503 = sum(1 for _, status in load.unavailable if status == 503)
         # 202s read after `pg_ctl stop` began: uploads the primary had committed, and the standby flushed, before.
-        late = [at - killed for _, at, _ in load.accepted if killed <= at < promoted]
+        late = [at - killed for _, at, _ in load.accepted if killed <= at < promoting]
         before = sum(1 for _, at, _ in load.accepted if at < killed)
-        after = {service.replica: load.count_accepted(promoted, service.port) for service in services}
+        after = {service.replica: load.count_accepted(promoting, service.port) for service in services}
         alive = [service.replica for service in services if service.process.poll() is None]
 
         print(f"failover: 202 {len(load.accepted)}: before the kill {before}, "
@@ -219,7 +221,7 @@ def failover():
               f"200 to a retry whose first attempt was stored {len(load.retried)}", flush=True)
         print(f"failover: during the gap 503 {answered_503}, broken connections {len(load.unavailable) - answered_503}"
               f" (before the kill {sum(1 for at, _ in load.unavailable if at < killed)}); promote took "
-              f"{promoted - promoting:.2f} s; first 202 {first - promoted:.2f} s after the promotion, "
+              f"{promoted - promoting:.2f} s; first 202 {first - promoting:.2f} s after the promotion began, "
               f"{first - killed:.2f} s after the kill ({GAP_SECONDS} s of it the test's wait)", flush=True)
         print(f"failover: in the promoted database {len(ids)} of {len(ids)}, completed with a result {with_result} "
               f"({completion:.1f} s after the load), completed through the API {len(ids) - len(not_completed)}, "
