@@ -58,6 +58,10 @@ bench: ## Benchmark imageproc against pyvips, Pillow and the libjpeg decode floo
 deploy-check: ## Check Dockerfile and k8s/ overlays (kustomize, kubernetes-validate, checkov, backup-test, static build + ldd)
 	scripts/check-deploy.sh
 
+.PHONY: failover-test
+failover-test: ## Only the failover: a synchronous standby promoted under upload load (ports 55601-2, 18601-2)
+	scripts/failover-test.sh
+
 backup-test: ## Only the backup and restore of k8s/base/backup/backup.sh against a throwaway PostgreSQL (port 55733)
 	scripts/backup-test.sh
 
