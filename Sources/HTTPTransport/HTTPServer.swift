@@ -245,7 +245,9 @@ public final class HTTPServer: @unchecked Sendable {
         dateCache.string(secondsSince1970: Int(time(nil)))
     }
 
-    func logCompleted(_ request: HTTPConnection.RequestInFlight, status: HTTPStatus, bodyBytes: Int) {
+    func logCompleted(
+        _ request: HTTPConnection.RequestInFlight, status: HTTPStatus, bodyBytes: Int, durationMilliseconds: Int64
+    ) {
         logger.info(
             "request",
             metadata: [
@@ -253,7 +255,7 @@ public final class HTTPServer: @unchecked Sendable {
                 "http.path": "\(request.path)",
                 "http.status": "\(status.code)",
                 "http.bytes": "\(bodyBytes)",
-                "http.duration_ms": "\(Int64((ContinuousClock.now - request.started) / .milliseconds(1)))",
+                "http.duration_ms": "\(durationMilliseconds)",
                 "http.request_id": "\(request.requestID)",
             ])
     }
