@@ -130,7 +130,8 @@ public final class HTTPServer: @unchecked Sendable {
     /// Answers 503 to a connection over the limit, as far as the socket takes it without blocking, and closes.
     private func refuse(_ socket: Socket) {
         let response = HTTPResponse.error(
-            status: .serviceUnavailable, code: "too_many_connections", message: "the server has too many open connections",
+            status: .serviceUnavailable, code: "too_many_connections",
+            message: "the server has too many open connections",
             headers: ["Retry-After": "1", "X-Request-Id": RequestID.accept(nil)])
         let bytes = response.serialized(keepAlive: false, date: currentDate())
         _ = bytes.withUnsafeBytes { try? socket.write($0) }

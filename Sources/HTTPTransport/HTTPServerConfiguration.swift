@@ -38,7 +38,8 @@ public struct HTTPServerConfiguration: Sendable {
 
     public init(
         host: String = defaultHost, port: Int = 8080, limits: HTTPLimits = HTTPLimits(), maxConnections: Int = 4096,
-        bodyBudgetBytes: Int = defaultBodyBudgetBytes, outputBudgetBytes: Int = defaultOutputBudgetBytes, idleTimeout: Int64 = 60, headerTimeout: Int64 = 10,
+        bodyBudgetBytes: Int = defaultBodyBudgetBytes, outputBudgetBytes: Int = defaultOutputBudgetBytes,
+        idleTimeout: Int64 = 60, headerTimeout: Int64 = 10,
         transferWindow: Int64 = 30, minimumTransferRate: Int = 1024
     ) {
         self.host = host

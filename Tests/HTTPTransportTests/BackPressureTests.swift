@@ -23,8 +23,8 @@ import Testing
         }
     }
 
-    /// `/big` answers 4 MiB at once, `/huge` 32 MiB, `/stream` 64 MiB from `source`, `/slow` after two seconds; `/upload` takes a
-    /// body. Counts how many requests reached it.
+    /// `/big` answers 4 MiB at once, `/huge` 32 MiB, `/stream` 64 MiB from `source`, `/slow` after two seconds;
+    /// `/upload` takes a body. Counts how many requests reached it.
     final class Responder: HTTPResponder {
         let calls = Atomic(0)
         let source = CountingSource(count: 64 * 1024 * 1024)
