@@ -75,7 +75,9 @@ final class EventLoop: @unchecked Sendable {
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var lastTick = monotonicSeconds()
         while !stopped.load(ordering: .acquiring) {
-            let count = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, Int32($0.count), 1000) }
+            let count = events.withUnsafeMutableBufferPointer {
+                epoll_wait(epoll, $0.baseAddress, Int32($0.count), 1000)
+            }
             if count > 0 {
                 for event in events[0..<Int(count)] {
                     let descriptor = event.data.fd

@@ -15,16 +15,22 @@ import HTTPProtocol
 /// - while a request is with the responder, or while more than `highWaterBytes` of output wait, the socket is not
 ///   read and the next pipelined request does not start;
 /// - a streamed body (``HTTPBodySource``) is fetched one part at a time, only when the output has drained;
-/// - bodies and responses must keep a minimum rate over every window (``TransferRate``), headers arrive by a
-///   deadline, idle connections close.
+/// - bodies and responses must keep a minimum rate over every window, headers arrive by a deadline, idle
+///   connections close (``ConnectionTimeouts``, told of every phase the connection enters).
+///
+/// Reading requests is in `HTTPConnection+Requests.swift`, answering them in `HTTPConnection+Responses.swift`; the
+/// state they share is internal so that they can reach it, but `phase` changes only through ``enter(_:)``, so that
+/// the timeouts hear of every phase.
 final class HTTPConnection {
-    private enum Phase {
-        /// Between requests, since the given millisecond of the monotonic clock (as every time below).
-        case idle(since: Int64)
-        /// Part of a header section has arrived; it must be complete by the deadline.
-        case readingHead(deadline: Int64)
-        /// Admitted; waiting, since the given time, for the body budget to cover the body's bound.
-        case awaitingBodyBudget(since: Int64, expectsContinue: Bool)
+    /// Where the connection stands between two requests, or in one.
+    enum Phase {
+        /// Between requests.
+        case idle
+        /// Part of a header section has arrived (or, on a new connection, is awaited); it is due by the header
+        /// deadline.
+        case readingHead
+        /// Admitted; waiting for the body budget to cover the body's bound.
+        case awaitingBodyBudget(expectsContinue: Bool)
         /// The head is in and admitted; the body must keep its rate.
         case readingBody
         /// The request is with the responder.
@@ -33,9 +39,9 @@ final class HTTPConnection {
         case streaming(BodyStream)
         /// The connection will close once the output is written.
         case closing
-        /// The answer is out and the write side shut; what the client still sends is read and dropped until the
-        /// given time, so that a reset cannot destroy the answer before the client has read it.
-        case lingering(until: Int64)
+        /// The answer is out and the write side shut; what the client still sends is read and dropped for a
+        /// while, so that a reset cannot destroy the answer before the client has read it.
+        case lingering
     }
 
     /// What the access log and the response need to know of the request being answered.
@@ -43,12 +49,13 @@ final class HTTPConnection {
         var method: HTTPMethod
         var path: String
         var keepAlive: Bool
-        var started: ContinuousClock.Instant
+        /// When it went to the responder, in milliseconds of the monotonic clock.
+        var started: Int64
         var requestID: String
     }
 
     /// A body being streamed: where it stands, and what follows it.
-    private struct BodyStream {
+    struct BodyStream {
         var source: any HTTPBodySource
         var offset: Int
         var fetching: Bool
@@ -62,29 +69,27 @@ final class HTTPConnection {
     /// Reads per readiness event, so that one fast sender cannot hold the loop (level-triggered: the rest comes on
     /// the next turn).
     private static let readsPerEvent = 16
-    /// How long a refused connection keeps reading and dropping what its client still sends.
-    private static let lingerMilliseconds: Int64 = 2000
 
     let id: Int
-    private let socket: Socket
-    private unowned let server: HTTPServer
-    private var parser: HTTPRequestParser
-    private var phase: Phase
-    private var outbound: [[UInt8]] = []
-    private var outboundOffset = 0
-    private var outboundBytes = 0
-    /// The rate the pending output keeps, from when it became non-empty.
-    private var writeRate: TransferRate?
-    /// The rate the body being read keeps.
-    private var readRate: TransferRate?
+    let socket: Socket
+    unowned let server: HTTPServer
+    var parser: HTTPRequestParser
+    private(set) var phase: Phase
+    var timeouts: ConnectionTimeouts
+    /// The monotonic time, in milliseconds, of the event being handled: read once as each event begins, so that
+    /// every deadline the event sets counts from the same instant.
+    private(set) var eventTime: Int64
+    var outbound: [[UInt8]] = []
+    var outboundOffset = 0
+    var outboundBytes = 0
     /// Body-budget bytes this connection holds for the request being read or answered.
-    private var heldBodyBytes = 0
+    var heldBodyBytes = 0
     /// The answer to a bodyless request refused at its head, sent in place of the responder's.
-    private var refusal: HTTPResponse?
+    var refusal: HTTPResponse?
     /// The responder's or the body source's work for this connection, cancelled if the connection closes first.
-    private var pendingTask: Task<Void, Never>?
+    var pendingTask: Task<Void, Never>?
     private var watchedEvents: UInt32 = 0
-    private var inputClosed = false
+    private(set) var inputClosed = false
     private(set) var isClosed = false
 
     init(id: Int, socket: Socket, server: HTTPServer, limits: HTTPLimits, now: Int64) {
@@ -92,9 +97,9 @@ final class HTTPConnection {
         self.socket = socket
         self.server = server
         self.parser = HTTPRequestParser(limits: limits)
-        // The first request must arrive as a head does, by the header deadline: a socket opened and left silent
-        // would otherwise hold a connection slot for the whole idle timeout.
-        self.phase = .readingHead(deadline: now + server.configuration.headerTimeout * 1000)
+        self.phase = .readingHead
+        self.timeouts = ConnectionTimeouts(configuration: server.configuration, now: now)
+        self.eventTime = now
     }
 
     var descriptor: Int32 { socket.descriptor }
@@ -116,9 +121,34 @@ final class HTTPConnection {
         watchedEvents = EPOLLIN.rawValue
     }
 
+    /// Reads the clock for an event that begins now (readiness, an answer, a budget freed).
+    func beginEvent() {
+        eventTime = monotonicMilliseconds()
+    }
+
+    /// Moves to `next` and starts the deadline that phase has, from the event's time. (A streamed body that moves on
+    /// stays in its phase: it assigns `phase` through ``continueStreaming(_:)``.)
+    func enter(_ next: Phase) {
+        phase = next
+        switch next {
+        case .idle: timeouts.awaitNextRequest(now: eventTime)
+        case .readingHead: timeouts.awaitHead(now: eventTime)
+        case .awaitingBodyBudget: timeouts.awaitBodyBudget(now: eventTime)
+        case .readingBody: timeouts.readBody(now: eventTime)
+        case .lingering: timeouts.linger(now: eventTime)
+        case .awaitingResponse, .streaming, .closing: timeouts.removePhaseDeadline()
+        }
+    }
+
+    /// Records where a streamed body stands, in the phase it is already in.
+    func continueStreaming(_ stream: BodyStream) {
+        phase = .streaming(stream)
+    }
+
     // MARK: Events
 
     private func handle(events: UInt32) {
+        beginEvent()
         // Errors and hang-ups are reported whatever the interest, also for a parked socket: close at once, or a
         // level-triggered loop would be woken for them forever.
         if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
@@ -150,7 +180,7 @@ final class HTTPConnection {
             case .processed(let count):
                 if case .lingering = phase { continue }
                 parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-                readRate?.record(count)
+                timeouts.bodyRead(count)
                 processInput()
                 if count < buffer.count { return }
             }
@@ -166,13 +196,13 @@ final class HTTPConnection {
         case .awaitingResponse, .streaming:
             updateWatchedEvents()
         default:
-            if outbound.isEmpty { close() } else { phase = .closing }
+            if outbound.isEmpty { close() } else { enter(.closing) }
         }
     }
 
     /// Whether the socket is read: between requests while the output is low, while a body is read, and while
     /// lingering.
-    private var isReading: Bool {
+    var isReading: Bool {
         guard !inputClosed else { return false }
         switch phase {
         case .idle, .readingHead: return mayStartRequest
@@ -188,7 +218,7 @@ final class HTTPConnection {
     }
 
     /// Whether the parser may be asked for the next event.
-    private var isParsing: Bool {
+    var isParsing: Bool {
         switch phase {
         case .idle, .readingHead: mayStartRequest
         case .readingBody: true
@@ -196,303 +226,29 @@ final class HTTPConnection {
         }
     }
 
-    /// Pulls events from the parser until it needs more bytes or a request goes to the responder.
-    private func processInput() {
-        defer {
-            if !isClosed, !isParsing, server.isOutputBudgetSpent {
-                switch phase {
-                case .idle, .readingHead: server.waitForOutputBudget(id)
-                default: break
-                }
-            }
-        }
-        while !isClosed, isParsing {
-            let event: HTTPParserEvent
-            do {
-                event = try parser.next()
-            } catch {
-                failRequest(error)
-                return
-            }
-            switch event {
-            case .needMoreData:
-                // Not `bufferedByteCount > 0`: complete lines are consumed, so a client dripping whole header
-                // lines would leave nothing buffered and never start the header deadline (slowloris).
-                if case .idle = phase, !parser.isIdle {
-                    phase = .readingHead(deadline: monotonicMilliseconds() + server.configuration.headerTimeout * 1000)
-                }
-                return
-            case .head(let head):
-                admit(head)
-            case .request(let request):
-                startResponding(to: request)
-            }
-        }
-    }
-
-    /// Decides on a request from its head: refuse it now, or take its body's bound from the budget and read on.
-    private func admit(_ head: HTTPRequestHead) {
-        let bound = parser.admissionBodyBound ?? 0
-        if let response = server.responder.admit(head, bodyBound: bound) {
-            if bound == 0 {
-                // Nothing to skip: answer in order, after the (empty) body, and keep the connection.
-                parser.acceptBody()
-                refusal = response
-                phase = .readingBody
-            } else {
-                refuse(head, with: response)
-            }
-            return
-        }
-        if bound == 0 || server.acquireBodyBudget(bound, for: id) {
-            beginBody(bound: bound, expectsContinue: head.expectsContinue)
-        } else {
-            phase = .awaitingBodyBudget(since: monotonicMilliseconds(), expectsContinue: head.expectsContinue)
-            updateWatchedEvents()
-        }
-    }
-
-    /// The server's body budget now covers the waiting request (loop thread).
-    func bodyBudgetGranted() {
-        guard case .awaitingBodyBudget(_, let expectsContinue) = phase, !isClosed,
-            let bound = parser.admissionBodyBound
-        else { return }
-        beginBody(bound: bound, expectsContinue: expectsContinue)
-        processInput()
-        updateWatchedEvents()
-    }
-
-    private func beginBody(bound: Int, expectsContinue: Bool) {
-        heldBodyBytes = bound
-        parser.acceptBody()
-        phase = .readingBody
-        readRate = TransferRate(
-            bytesPerSecond: server.configuration.minimumTransferRate,
-            windowSeconds: server.configuration.transferWindow, now: monotonicMilliseconds())
-        if bound > 0, expectsContinue {
-            // curl waits a second for this before sending a body over 1 MiB.
-            enqueue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-            flush()
-        }
-    }
-
-    /// Answers a refused request whose body will not be read, and closes after a lingering read.
-    private func refuse(_ head: HTTPRequestHead, with response: HTTPResponse) {
-        var response = response
-        response.headers.replaceOrAdd(name: "X-Request-Id", value: RequestID.accept(head.headers["X-Request-Id"]))
-        server.logRefused(head, status: response.status)
-        enqueue(response.serializedHead(keepAlive: false, date: server.currentDate()))
-        if head.method != .head, !response.body.isEmpty { enqueue(response.body) }
-        phase = .closing
-        flush()
-    }
-
-    private func startResponding(to request: HTTPRequest) {
-        readRate = nil
-        if heldBodyBytes > request.body.count {
-            // A chunked body took the body limit; keep only what it turned out to need.
-            server.releaseBodyBudget(heldBodyBytes - request.body.count)
-            heldBodyBytes = request.body.count
-        }
-        let inFlight = RequestInFlight(
-            method: request.head.method, path: request.head.path, keepAlive: request.head.keepAlive,
-            started: .now, requestID: RequestID.accept(request.head.headers["X-Request-Id"]))
-        phase = .awaitingResponse(inFlight)
-        if let refusal {
-            self.refusal = nil
-            send(refusal)
-            return
-        }
-        updateWatchedEvents()
-        pendingTask = server.dispatch(request, id: inFlight.requestID, from: id)
-    }
-
-    /// Answers a request the parser rejected, then closes: the stream can no longer be framed.
-    private func failRequest(_ error: HTTPParseError) {
-        let response = HTTPResponse.error(
-            status: error.status, code: error.code, message: error.message,
-            headers: ["X-Request-Id": RequestID.accept(nil)])
-        server.logRejected(error)
-        enqueue(response.serialized(keepAlive: false, date: server.currentDate()))
-        phase = .closing
-        flush()
-    }
-
-    /// The responder's answer arrived (loop thread): send it and move on.
-    func deliver(_ response: HTTPResponse) {
-        send(response)
-        resume()
-    }
-
-    /// Sends the answer to the request in flight.
-    private func send(_ response: HTTPResponse) {
-        guard case .awaitingResponse(let request) = phase, !isClosed else { return }
-        pendingTask = nil
-        releaseHeldBodyBytes()
-        var response = response
-        response.headers.replaceOrAdd(name: "X-Request-Id", value: request.requestID)
-        let keepAlive = request.keepAlive && !server.isDraining && !inputClosed
-        enqueue(response.serializedHead(keepAlive: keepAlive, date: server.currentDate()))
-        server.logCompleted(request, status: response.status, bodyBytes: response.bodyCount)
-        if request.method != .head, let source = response.bodySource, source.count > 0 {
-            phase = .streaming(BodyStream(source: source, offset: 0, fetching: false, keepAlive: keepAlive))
-        } else {
-            if request.method != .head, !response.body.isEmpty { enqueue(response.body) }
-            phase = keepAlive ? .idle(since: monotonicMilliseconds()) : .closing
-        }
-        flush()
-    }
-
-    /// Moves on after output drained or an answer arrived: the next part of a streamed body, or the next pipelined
-    /// request once the output is below the high-water mark.
-    private func resume() {
-        guard !isClosed else { return }
-        switch phase {
-        case .streaming(var stream) where !stream.fetching && outboundBytes <= Self.highWaterBytes:
-            stream.fetching = true
-            phase = .streaming(stream)
-            pendingTask = server.fetch(
-                from: stream.source, offset: stream.offset,
-                count: min(Self.streamPartBytes, stream.source.count - stream.offset), for: id)
-        case .idle, .readingHead:
-            processInput()
-        default:
-            break
-        }
-        updateWatchedEvents()
-    }
-
-    /// All connections' output fell below the server's budget again (loop thread). A head that was waiting gets
-    /// its full header time again: the wait was the server's, not the client's.
-    func outputBudgetFreed() {
-        if case .readingHead = phase {
-            phase = .readingHead(deadline: monotonicMilliseconds() + server.configuration.headerTimeout * 1000)
-        }
-        resume()
-    }
-
-    /// A part of the streamed body arrived, or its source failed (nil): the head promised the whole length, so a
-    /// failure can only end the connection.
-    func receivePart(_ part: [UInt8]?) {
-        guard case .streaming(var stream) = phase, !isClosed else { return }
-        pendingTask = nil
-        let expected = min(Self.streamPartBytes, stream.source.count - stream.offset)
-        guard let part, part.count == expected else {
-            close()
-            return
-        }
-        enqueue(part)
-        stream.offset += part.count
-        stream.fetching = false
-        if stream.offset == stream.source.count {
-            phase = stream.keepAlive && !inputClosed ? .idle(since: monotonicMilliseconds()) : .closing
-        } else {
-            phase = .streaming(stream)
-        }
-        flush()
-        resume()
-    }
-
-    private func releaseHeldBodyBytes() {
-        guard heldBodyBytes > 0 else { return }
-        server.releaseBodyBudget(heldBodyBytes)
-        heldBodyBytes = 0
-    }
-
-    // MARK: Output
-
-    private func enqueue(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        if outbound.isEmpty {
-            writeRate = TransferRate(
-                bytesPerSecond: server.configuration.minimumTransferRate,
-                windowSeconds: server.configuration.transferWindow, now: monotonicMilliseconds())
-        }
-        outbound.append(bytes)
-        outboundBytes += bytes.count
-        server.outputQueued(bytes.count)
-    }
-
-    private func flush() {
-        while !outbound.isEmpty, !isClosed {
-            let result: IOResult<Int>
-            do {
-                result = try outbound[0].withUnsafeBytes { bytes in
-                    try socket.write(UnsafeRawBufferPointer(rebasing: bytes[outboundOffset...]))
-                }
-            } catch {
-                close()
-                return
-            }
-            switch result {
-            case .wouldBlock:
-                updateWatchedEvents()
-                return
-            case .processed(let written):
-                writeRate?.record(written)
-                outboundOffset += written
-                outboundBytes -= written
-                server.outputReleased(written)
-                if outboundOffset == outbound[0].count {
-                    outbound.removeFirst()
-                    outboundOffset = 0
-                }
-            }
-        }
-        guard !isClosed else { return }
-        writeRate = nil
-        if case .closing = phase {
-            if inputClosed {
-                close()
-            } else {
-                socket.shutdownWrite()
-                phase = .lingering(until: monotonicMilliseconds() + Self.lingerMilliseconds)
-            }
-        }
-        updateWatchedEvents()
-    }
-
-    private func updateWatchedEvents() {
-        guard !isClosed else { return }
-        var events: UInt32 = 0
-        if isReading { events |= EPOLLIN.rawValue }
-        if !outbound.isEmpty { events |= EPOLLOUT.rawValue }
-        guard events != watchedEvents else { return }
-        do {
-            try server.loop.modify(socket.descriptor, events: events)
-            watchedEvents = events
-        } catch {
-            close()
-        }
-    }
-
     // MARK: Timeouts and closing
 
-    /// Closes the connection if it has overstayed the phase it is in (called about once a second, with the
-    /// monotonic clock in milliseconds: whole seconds would make a 1 s deadline anything from 0 to 1 s).
+    /// Acts on the limit the connection has overstayed, if any (called about once a second, with the monotonic
+    /// clock in milliseconds: whole seconds would make a 1 s deadline anything from 0 to 1 s).
     func checkTimeouts(now: Int64) {
-        let configuration = server.configuration
-        if writeRate?.isTooSlow(now: now) == true {
+        eventTime = now
+        switch timeouts.due(now: now) {
+        case nil:
+            break
+        case .slowWrite, .idle, .lingerEnded:
             close()
-            return
-        }
-        switch phase {
-        case .idle(let since) where outbound.isEmpty && now - since >= configuration.idleTimeout * 1000:
-            close()
-        case .readingHead(let deadline) where now >= deadline:
-            failRequest(.init(status: .requestTimeout, code: "request_timeout", message: "the request head took too long"))
-        case .awaitingBodyBudget(let since, _) where now - since >= configuration.transferWindow * 1000:
+        case .header:
+            failRequest(
+                .init(status: .requestTimeout, code: "request_timeout", message: "the request head took too long"))
+        case .bodyBudget:
             server.cancelBodyBudgetWait(for: id)
             failRequest(
                 .init(
                     status: .serviceUnavailable, code: "server_busy",
                     message: "too many request bodies are being received; try again shortly"))
-        case .readingBody where readRate?.isTooSlow(now: now) == true:
-            failRequest(.init(status: .requestTimeout, code: "request_timeout", message: "the request body is too slow"))
-        case .lingering(let until) where now >= until:
-            close()
-        default:
-            break
+        case .slowBody:
+            failRequest(
+                .init(status: .requestTimeout, code: "request_timeout", message: "the request body is too slow"))
         }
     }
 
@@ -511,6 +267,20 @@ final class HTTPConnection {
         server.loop.deregister(socket.descriptor)
         socket.close()
         server.connectionClosed(id)
+    }
+
+    func updateWatchedEvents() {
+        guard !isClosed else { return }
+        var events: UInt32 = 0
+        if isReading { events |= EPOLLIN.rawValue }
+        if !outbound.isEmpty { events |= EPOLLOUT.rawValue }
+        guard events != watchedEvents else { return }
+        do {
+            try server.loop.modify(socket.descriptor, events: events)
+            watchedEvents = events
+        } catch {
+            close()
+        }
     }
 }
 

@@ -130,7 +130,8 @@ public final class HTTPServer: @unchecked Sendable {
     /// Answers 503 to a connection over the limit, as far as the socket takes it without blocking, and closes.
     private func refuse(_ socket: Socket) {
         let response = HTTPResponse.error(
-            status: .serviceUnavailable, code: "too_many_connections", message: "the server has too many open connections",
+            status: .serviceUnavailable, code: "too_many_connections",
+            message: "the server has too many open connections",
             headers: ["Retry-After": "1", "X-Request-Id": RequestID.accept(nil)])
         let bytes = response.serialized(keepAlive: false, date: currentDate())
         _ = bytes.withUnsafeBytes { try? socket.write($0) }
@@ -245,7 +246,9 @@ public final class HTTPServer: @unchecked Sendable {
         dateCache.string(secondsSince1970: Int(time(nil)))
     }
 
-    func logCompleted(_ request: HTTPConnection.RequestInFlight, status: HTTPStatus, bodyBytes: Int) {
+    func logCompleted(
+        _ request: HTTPConnection.RequestInFlight, status: HTTPStatus, bodyBytes: Int, durationMilliseconds: Int64
+    ) {
         logger.info(
             "request",
             metadata: [
@@ -253,7 +256,7 @@ public final class HTTPServer: @unchecked Sendable {
                 "http.path": "\(request.path)",
                 "http.status": "\(status.code)",
                 "http.bytes": "\(bodyBytes)",
-                "http.duration_ms": "\(Int64((ContinuousClock.now - request.started) / .milliseconds(1)))",
+                "http.duration_ms": "\(durationMilliseconds)",
                 "http.request_id": "\(request.requestID)",
             ])
     }

@@ -18,7 +18,8 @@ final class Socket {
     /// Opens a listening socket bound to `host:port` (IPv4; `port` 0 picks a free one) with `SO_REUSEADDR`.
     static func listening(host: String, port: Int, backlog: Int32 = 1024) throws(SystemError) -> Socket {
         let descriptor = try blockingSystemCall("socket") {
-            Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+            Glibc.socket(
+                AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         }
         let socket = Socket(descriptor: descriptor)
         do throws(SystemError) {
