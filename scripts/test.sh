@@ -3,7 +3,8 @@
 # (unless DATABASE_URL is set), a reachability check, then every test: `swift test`,
 # the page in headless Chromium against the real server, /metrics through
 # prometheus_client's parser, the security attacks with tokens on, schemathesis against
-# openapi.yaml, and the chaos tests (which bring their own cluster). The clusters are stopped and removed however this ends:
+# openapi.yaml, the chaos tests and the failover test (which bring their own clusters). The clusters are stopped and
+# removed however this ends:
 # success, failing tests, Ctrl-C or kill. Exits non-zero if any part failed.
 # Environment: SWIFT_TEST_ARGS (extra arguments to `swift test`), DATABASE_URL.
 set -euo pipefail
@@ -115,6 +116,7 @@ IMAGEPROC_BINARY="$(swift build --show-bin-path)/imageproc" python3 "$REPO_ROOT/
 
 # Durability with real processes, on a PostgreSQL of its own that it restarts.
 "$REPO_ROOT/scripts/chaos.sh" || failed+=("chaos")
+"$REPO_ROOT/scripts/failover-test.sh" || failed+=("failover")
 
 if ((${#failed[@]} == 0)); then
     log "all tests passed"
