@@ -21,8 +21,7 @@ if [[ ! -f "$build/photo-100mp.png" ]]; then
     "$build/make_photo" 12240 8160 > "$build/photo-100mp.ppm"
     cjpeg -progressive -quality 90 "$build/photo-100mp.ppm" > "$build/photo-100mp.jpg"
     cjpeg -quality 90 "$build/photo-100mp.ppm" > "$build/photo-100mp-baseline.jpg"
-    "$python" -c "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2])" \
-        "$build/photo-100mp.ppm" "$build/photo-100mp.png"
+    "$python" "$here/convert.py" "$build/photo-100mp.ppm" "$build/photo-100mp.png"
     rm "$build/photo-100mp.ppm"
     "$build/make_photo" 1 1 | cjpeg > "$build/one.jpg"
 fi
