@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make bench: sets up .build-tools/venv-bench (Pillow, pyvips with libvips, numpy, matplotlib), fetches the MATE
-# photos into bench/photos, builds the decode floor and the release imageproc as the container ships it, then runs bench/run.py
-# (arguments pass through, e.g. --reps 7), bench/peak.sh and bench/service.py. Needs a C compiler, libjpeg headers,
-# cjpeg (libjpeg-turbo-progs) and Swift; no root (apt-get download needs none).
+# photos into bench/photos, builds the decode floor and the release imageproc as the container ships it, then runs
+# bench/run.py (arguments pass through, e.g. --reps 7), bench/peak.sh and bench/service.py. Needs a C compiler,
+# libjpeg headers, cjpeg (libjpeg-turbo-progs) and Swift; no root (apt-get download needs none).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")

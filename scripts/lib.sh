@@ -87,7 +87,8 @@ pg_bindir() {
         dirname "$(command -v pg_ctl)"
         return
     fi
-    die "PostgreSQL server binaries not found (looked in pg_config --bindir, /usr/lib/postgresql/*/bin, PATH); run scripts/deps.sh"
+    die "PostgreSQL server binaries not found (looked in pg_config --bindir, /usr/lib/postgresql/*/bin, PATH);" \
+        "run scripts/deps.sh"
 }
 
 # Fails with an explanation unless `user` can traverse `dir` and all its ancestors.
@@ -99,7 +100,8 @@ require_traversable() {
         path="$path/$part"
         [[ -d "$path" ]] || break
         if ! as_cluster_owner test -x "$path"; then
-            die "user '$user' cannot enter $path ($(stat -c '%A %U:%G' "$path")), so PostgreSQL cannot reach its cluster under $dir." \
+            die "user '$user' cannot enter $path ($(stat -c '%A %U:%G' "$path")), so PostgreSQL cannot reach its" \
+                "cluster under $dir." \
                 "Make it traversable (chmod o+x $path) or keep the repository elsewhere."
         fi
     done

@@ -3,8 +3,9 @@
 # (unless DATABASE_URL is set), a reachability check, then every test: `swift test`,
 # the page in headless Chromium against the real server, /metrics through
 # prometheus_client's parser, the security attacks with tokens on, schemathesis against
-# openapi.yaml, and the chaos tests (which bring their own cluster). The clusters are stopped and removed however this ends:
-# success, failing tests, Ctrl-C or kill. Exits non-zero if any part failed.
+# openapi.yaml, and the chaos tests (which bring their own cluster). The clusters are
+# stopped and removed however this ends: success, failing tests, Ctrl-C or kill.
+# Exits non-zero if any part failed.
 # Environment: SWIFT_TEST_ARGS (extra arguments to `swift test`), DATABASE_URL.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
