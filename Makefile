@@ -10,7 +10,8 @@ SWIFT_TEST_ARGS ?=
 PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
-.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check backup-test contract-test fuzz fuzz-smoke asan bench
+.PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check backup-test \
+	contract-test fuzz fuzz-smoke asan bench lint shellcheck format-check
 
 help: ## List the targets
 	@echo "Targets:"
@@ -55,7 +56,15 @@ asan: deps ## The image kernel's tests under AddressSanitizer (separate build in
 bench: ## Benchmark imageproc against pyvips, Pillow and the libjpeg decode floor (bench/README.md)
 	bench/bench.sh
 
-deploy-check: ## Check Dockerfile and k8s/ overlays (kustomize, kubernetes-validate, checkov, backup-test, static build + ldd)
+lint: shellcheck format-check ## shellcheck, then format-check
+
+shellcheck: ## shellcheck on every shell script git tracks (Debian's shellcheck, installed when missing)
+	scripts/shellcheck.sh
+
+format-check: ## Swift and C against .swift-format/.clang-format: 120 columns, whitespace, clang-format (pinned)
+	scripts/format-check.sh
+
+deploy-check: ## Check Dockerfile and k8s/ (kustomize, kubernetes-validate, checkov, backup-test, static build + ldd)
 	scripts/check-deploy.sh
 
 .PHONY: failover-test

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# make bench: sets up bench/.venv (Pillow, pyvips with libvips, numpy, matplotlib), fetches the MATE photos into
-# bench/photos, builds the decode floor and the release imageproc as the container ships it, then runs bench/run.py
-# (arguments pass through, e.g. --reps 7), bench/peak.sh and bench/service.py. Needs a C compiler, libjpeg headers,
-# cjpeg (libjpeg-turbo-progs) and Swift; no root (apt-get download needs none).
+# make bench: sets up .build-tools/venv-bench (Pillow, pyvips with libvips, numpy, matplotlib), fetches the MATE
+# photos into bench/photos, builds the decode floor and the release imageproc as the container ships it, then runs
+# bench/run.py (arguments pass through, e.g. --reps 7), bench/peak.sh and bench/service.py. Needs a C compiler,
+# libjpeg headers, cjpeg (libjpeg-turbo-progs) and Swift; no root (apt-get download needs none).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -10,7 +10,7 @@ cd "$root"
 
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-bench_venv
+python="$(python_venv bench "$here/requirements.txt")"
 bench_photos
 
 mkdir -p "$here/.build"
@@ -21,7 +21,7 @@ swift build -c release --static-swift-stdlib --product imageproc --scratch-path 
 imageproc="$root/.build-static/release/imageproc"
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (best below 1 on a machine shared with other work)"
-"$here/.venv/bin/python" "$here/run.py" --imageproc "$imageproc" \
+"$python" "$here/run.py" --imageproc "$imageproc" \
     --floor "$here/.build/floor" "$@"
 
 # Peak memory per job on the largest photos, beside libvips's (peak.sh); the kernel's counted peak from a release
@@ -32,8 +32,6 @@ KERNEL_PEAK="$root/.build-static/release/kernel-peak" IMAGEPROC="$imageproc" "$h
     | tee "$here/results/peak.md"
 
 # The service under load, next to `imageproc process --threads 2`: on DATABASE_URL, or a throwaway cluster.
-# shellcheck source=scripts/lib.sh
-source "$root/scripts/lib.sh"
 cluster=""
 # shellcheck disable=SC2329 # invoked by the EXIT trap
 cleanup_cluster() {

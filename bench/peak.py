@@ -8,7 +8,7 @@ wait4) over that of the same command on a 1 x 1 JPEG, so that runtime, code and 
 the input file each reads and its result count. Prints a Markdown table.
 
     bench/peak.py --kernel-peak .build/debug/kernel-peak --imageproc .build/debug/imageproc \\
-        --baseline one.jpg [--vips 'bench/.venv/bin/python bench/vips_job.py'] photo.jpg...
+        --baseline one.jpg [--vips '.build-tools/venv-bench/bin/python bench/vips_job.py'] photo.jpg...
 """
 import argparse
 import os

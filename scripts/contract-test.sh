@@ -7,7 +7,7 @@
 # methods, use after delete, ...). Exits non-zero on any failure. The run is bounded (examples per operation and
 # a time budget) so that it takes about two minutes.
 #
-# The Python tools live in a virtual environment under .build-tools/venv (git-ignored), created on first use.
+# The Python tools (pinned in tests/contract/requirements.txt) live in .build-tools/venv-contract (git-ignored).
 # The server is stopped however this ends.
 #
 # Environment:
@@ -21,12 +21,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-readonly VENV="$REPO_ROOT/.build-tools/venv"
-# Pinned, so that a new release cannot fail (or pass) CI on its own.
-readonly PYTHON_TOOLS=(schemathesis==4.32.5 openapi-spec-validator==0.9.0)
-
 server_pid=""
-# shellcheck disable=SC2329 # invoked by the EXIT trap
+# shellcheck disable=SC2317,SC2329 # invoked by the EXIT trap (SC2317 in shellcheck 0.9, SC2329 from 0.10)
 cleanup() {
     set +e
     if [[ -n "$server_pid" ]]; then
@@ -37,23 +33,6 @@ cleanup() {
 trap cleanup EXIT
 trap_signals
 
-# Creates the virtual environment, or brings its tools to the pinned versions.
-ensure_python_tools() {
-    local wanted
-    wanted="$(printf '%s\n' "${PYTHON_TOOLS[@]}" | sort)"
-    if [[ -x "$VENV/bin/python" && -f "$VENV/.tools" && "$(cat "$VENV/.tools")" == "$wanted" ]]; then
-        return
-    fi
-    command -v python3 >/dev/null || "$REPO_ROOT/scripts/deps.sh" python3
-    if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-        "$REPO_ROOT/scripts/deps.sh" python3-venv
-    fi
-    log "installing ${PYTHON_TOOLS[*]} into $VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PYTHON_TOOLS[@]}"
-    echo "$wanted" >"$VENV/.tools"
-}
-
 # Waits until the server answers /healthz, or fails when it exits or takes over 60 s.
 wait_until_serving() {
     local url="$1" attempt
@@ -61,8 +40,7 @@ wait_until_serving() {
         if ! kill -0 "$server_pid" 2>/dev/null; then
             die "imageproc exited before serving (log: $server_log)"
         fi
-        if "$VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-            "$url/healthz" 2>/dev/null; then
+        if "$python" "$REPO_ROOT/tests/contract/answers.py" "$url/healthz" 2>/dev/null; then
             return
         fi
         sleep 0.2
@@ -71,11 +49,13 @@ wait_until_serving() {
 }
 
 "$REPO_ROOT/scripts/deps.sh"
-ensure_python_tools
+# Pinned, so that a new release cannot fail (or pass) CI on its own.
+python="$(python_venv contract "$REPO_ROOT/tests/contract/requirements.txt")"
+tools="$(dirname "$python")"
 
 cd "$REPO_ROOT"
 log "openapi-spec-validator openapi.yaml"
-"$VENV/bin/openapi-spec-validator" openapi.yaml
+"$tools/openapi-spec-validator" openapi.yaml
 
 if [[ -z "${DATABASE_URL:-}" ]]; then
     DATABASE_URL="$(PGDATABASE_NAME=imageproc_contract "$REPO_ROOT/scripts/pg.sh" start)"
@@ -106,7 +86,7 @@ log "schemathesis run --checks all against $url"
 # One worker: hypothesis parses lambdas' source with `ast` while describing strategies, and on CPython 3.11 that
 # fails now and then when two threads do it at once ("AST constructor recursion depth mismatch").
 status=0
-"$VENV/bin/schemathesis" --config-file "$REPO_ROOT/scripts/contract-test.toml" run openapi.yaml \
+"$tools/schemathesis" --config-file "$REPO_ROOT/scripts/contract-test.toml" run openapi.yaml \
     --url "$url" \
     --checks all \
     --max-examples "${CONTRACT_MAX_EXAMPLES:-40}" \

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Shared helpers for the developer scripts: logging, privilege handling and the
-# life cycle of a PostgreSQL cluster kept in a directory of our own.
+# Shared helpers for the developer scripts: logging, privilege handling, the Python
+# virtual environments of the test tools, and the life cycle of a PostgreSQL cluster
+# kept in a directory of our own.
 #
 # Sourced, never run. A cluster directory has this layout:
 #   <dir>/data/         PGDATA; the server's unix socket lives here too
@@ -25,6 +26,28 @@ die() {
 }
 
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
+
+# Prints the python of the virtual environment .build-tools/venv-NAME (git-ignored), made from the pip requirements
+# file REQUIREMENTS (pinned versions), anew only when that file changed: a copy of it in the venv is the stamp.
+# Installs python3 and python3-venv through scripts/deps.sh when missing. Only the path goes to stdout.
+# Usage: python="$(python_venv NAME REQUIREMENTS)"
+python_venv() {
+    local name="$1" requirements="$2"
+    local venv="$REPO_ROOT/.build-tools/venv-$name"
+    if [[ -x "$venv/bin/python" ]] && cmp -s "$requirements" "$venv/requirements.txt"; then
+        echo "$venv/bin/python"
+        return
+    fi
+    # Explicit returns: bash runs a command substitution without `set -e`.
+    command -v python3 >/dev/null || "$REPO_ROOT/scripts/deps.sh" python3 >&2 || return
+    python3 -m ensurepip --version >/dev/null 2>&1 || "$REPO_ROOT/scripts/deps.sh" python3-venv >&2 || return
+    log "creating $venv from ${requirements#"$REPO_ROOT/"}"
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2 || return
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2 || return
+    cp "$requirements" "$venv/requirements.txt" || return
+    echo "$venv/bin/python"
+}
 
 # The system user that owns and runs clusters.
 cluster_owner() {
@@ -64,7 +87,8 @@ pg_bindir() {
         dirname "$(command -v pg_ctl)"
         return
     fi
-    die "PostgreSQL server binaries not found (looked in pg_config --bindir, /usr/lib/postgresql/*/bin, PATH); run scripts/deps.sh"
+    die "PostgreSQL server binaries not found (looked in pg_config --bindir, /usr/lib/postgresql/*/bin, PATH);" \
+        "run scripts/deps.sh"
 }
 
 # Fails with an explanation unless `user` can traverse `dir` and all its ancestors.
@@ -76,7 +100,8 @@ require_traversable() {
         path="$path/$part"
         [[ -d "$path" ]] || break
         if ! as_cluster_owner test -x "$path"; then
-            die "user '$user' cannot enter $path ($(stat -c '%A %U:%G' "$path")), so PostgreSQL cannot reach its cluster under $dir." \
+            die "user '$user' cannot enter $path ($(stat -c '%A %U:%G' "$path")), so PostgreSQL cannot reach its" \
+                "cluster under $dir." \
                 "Make it traversable (chmod o+x $path) or keep the repository elsewhere."
         fi
     done

@@ -6,12 +6,5 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ -n "${IMAGEPROC_URL:-}" ]] || die "set IMAGEPROC_URL to the base URL of a running imageproc"
-venv="$REPO_ROOT/.build-tools/metrics-venv"
-requirements="$REPO_ROOT/tests/metrics/requirements.txt"
-if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$requirements" "$venv/.requirements"; then
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
-    cp "$requirements" "$venv/.requirements"
-fi
-"$venv/bin/python" "$REPO_ROOT/tests/metrics/check_metrics.py" "$IMAGEPROC_URL"
+python="$(python_venv metrics "$REPO_ROOT/tests/metrics/requirements.txt")"
+"$python" "$REPO_ROOT/tests/metrics/check_metrics.py" "$IMAGEPROC_URL"

@@ -3,9 +3,9 @@
 # (unless DATABASE_URL is set), a reachability check, then every test: `swift test`,
 # the page in headless Chromium against the real server, /metrics through
 # prometheus_client's parser, the security attacks with tokens on, schemathesis against
-# openapi.yaml, the chaos tests and the failover test (which bring their own clusters). The clusters are stopped and
-# removed however this ends:
-# success, failing tests, Ctrl-C or kill. Exits non-zero if any part failed.
+# openapi.yaml, the chaos tests and the failover test (which bring their own clusters). The
+# clusters are stopped and removed however this ends: success, failing tests, Ctrl-C or kill.
+# Exits non-zero if any part failed.
 # Environment: SWIFT_TEST_ARGS (extra arguments to `swift test`), DATABASE_URL.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -15,7 +15,7 @@ cluster=""
 tests_pid=""
 server_pid=""
 
-# shellcheck disable=SC2329 # invoked by the EXIT trap
+# shellcheck disable=SC2317,SC2329 # invoked by the EXIT trap (SC2317 in shellcheck 0.9, SC2329 from 0.10)
 cleanup() {
     set +e
     if [[ -n "$tests_pid" ]]; then
