@@ -81,12 +81,8 @@ static void process(const unsigned char *data, size_t size, unsigned char select
     ik_options_init(&options);
     options.max_pixels = MAX_PIXELS;
     switch (selector & 3) {
-    case 1:
-        options.operations[options.operation_count++] = IK_OP_GRAYSCALE;
-        break;
-    case 2:
-        options.operations[options.operation_count++] = IK_OP_RESIZE;
-        break;
+    case 1: options.operations[options.operation_count++] = IK_OP_GRAYSCALE; break;
+    case 2: options.operations[options.operation_count++] = IK_OP_RESIZE; break;
     default:
         options.operations[options.operation_count++] = IK_OP_RESIZE;
         options.operations[options.operation_count++] = IK_OP_GRAYSCALE;
@@ -95,12 +91,8 @@ static void process(const unsigned char *data, size_t size, unsigned char select
     options.fit = (ik_fit)((selector >> 2) & 3) % 3;
     options.output_format = (ik_output_format)((selector >> 4) & 3) % 3;
     switch (selector >> 6) {
-    case 0:
-        options.width = 48;
-        break;
-    case 1:
-        options.height = 40;
-        break;
+    case 0: options.width = 48; break;
+    case 1: options.height = 40; break;
     case 2:
         options.width = 64;
         options.height = 24;

@@ -13,8 +13,7 @@
 #define SHIFT 14
 
 static inline unsigned char luma(const unsigned char *rgb) {
-    return (unsigned char)((WEIGHT_R * rgb[0] + WEIGHT_G * rgb[1] + WEIGHT_B * rgb[2] + (1u << (SHIFT - 1))) >>
-                           SHIFT);
+    return (unsigned char)((WEIGHT_R * rgb[0] + WEIGHT_G * rgb[1] + WEIGHT_B * rgb[2] + (1u << (SHIFT - 1))) >> SHIFT);
 }
 
 void ik__grayscale_row(const unsigned char *in, unsigned char *out, uint32_t width, uint32_t channels) {

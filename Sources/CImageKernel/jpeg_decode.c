@@ -35,14 +35,12 @@ static void cmyk_to_rgb(const unsigned char *cmyk, unsigned char *rgb, uint32_t 
 
 static J_COLOR_SPACE output_color_space(J_COLOR_SPACE input, int gray) {
     switch (input) {
-    case JCS_GRAYSCALE:
-        return JCS_GRAYSCALE;
+    case JCS_GRAYSCALE: return JCS_GRAYSCALE;
     case JCS_CMYK:
     case JCS_YCCK:
         // libjpeg converts YCCK to CMYK but neither to RGB; cmyk_to_rgb does the rest.
         return JCS_CMYK;
-    default:
-        return gray ? JCS_GRAYSCALE : JCS_RGB;
+    default: return gray ? JCS_GRAYSCALE : JCS_RGB;
     }
 }
 
@@ -105,8 +103,8 @@ static ik_status read_jpeg(j_decompress_ptr cinfo, decode_state *state, const un
     ik__jpeg_limit_work(cinfo, &state->progress);
     ik__jpeg_read_header(cinfo, &state->source, data, size, request->gray);
 
-    ik_status status = ik__check_dimensions(cinfo->image_width, cinfo->image_height, request->max_pixels, message,
-                                            capacity);
+    ik_status status =
+        ik__check_dimensions(cinfo->image_width, cinfo->image_height, request->max_pixels, message, capacity);
     if (status != IK_OK) {
         return status;
     }
@@ -168,17 +166,17 @@ typedef struct estimate_state {
     ik__jpeg_luma_source source;
 } estimate_state;
 
-static ik_status read_estimate(j_decompress_ptr cinfo, estimate_state *state, const unsigned char *data,
-                               size_t size, const ik__jpeg_request *request, ik__decode_estimate *estimate,
-                               char *message, size_t capacity) {
+static ik_status read_estimate(j_decompress_ptr cinfo, estimate_state *state, const unsigned char *data, size_t size,
+                               const ik__jpeg_request *request, ik__decode_estimate *estimate, char *message,
+                               size_t capacity) {
     cinfo->err = ik__jpeg_error_init(&state->error);
     if (setjmp(state->error.jump)) {
         return ik__jpeg_error_status(&state->error, message, capacity);
     }
     jpeg_create_decompress(cinfo);
     ik__jpeg_read_header(cinfo, &state->source, data, size, request->gray);
-    ik_status status = ik__check_dimensions(cinfo->image_width, cinfo->image_height, request->max_pixels, message,
-                                            capacity);
+    ik_status status =
+        ik__check_dimensions(cinfo->image_width, cinfo->image_height, request->max_pixels, message, capacity);
     if (status != IK_OK) {
         return status;
     }

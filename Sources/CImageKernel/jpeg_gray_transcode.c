@@ -44,9 +44,9 @@ static int has_full_resolution_luma(j_decompress_ptr source) {
 /// result is clamped to what baseline Huffman coding holds (AC within 10 bits; DC this small keeps every DC
 /// difference within 11). Division is a multiply by 2^16 / to[k] rounded up, off by one at worst on a rounding
 /// tie, far below the quantisation step.
-__attribute__((target_clones("avx2", "default"))) static void
-requantise_blocks(JCOEF *coefficients, size_t count, const int32_t *from, const int32_t *to,
-                  const int32_t *reciprocal) {
+__attribute__((target_clones("avx2", "default"))) static void requantise_blocks(JCOEF *coefficients, size_t count,
+                                                                                const int32_t *from, const int32_t *to,
+                                                                                const int32_t *reciprocal) {
     for (size_t block = 0; block < count; block++, coefficients += DCTSIZE2) {
         for (int k = 0; k < DCTSIZE2; k++) {
             int32_t value = coefficients[k] * from[k];
@@ -61,8 +61,7 @@ requantise_blocks(JCOEF *coefficients, size_t count, const int32_t *from, const 
 
 /// Requantises every block of the luma plane from the table `from` to `to` (both in natural order, as the
 /// coefficients are). Nothing to do when the tables are the same (the source was written at this quality).
-static void requantise(j_decompress_ptr source, jvirt_barray_ptr plane, const JQUANT_TBL *from,
-                       const JQUANT_TBL *to) {
+static void requantise(j_decompress_ptr source, jvirt_barray_ptr plane, const JQUANT_TBL *from, const JQUANT_TBL *to) {
     int32_t from_step[DCTSIZE2];
     int32_t to_step[DCTSIZE2];
     int32_t reciprocal[DCTSIZE2];
@@ -84,8 +83,8 @@ static void requantise(j_decompress_ptr source, jvirt_barray_ptr plane, const JQ
 }
 
 static ik_status transcode(j_decompress_ptr source, j_compress_ptr target, transcode_state *state,
-                           const unsigned char *data, size_t size, int quality, uint64_t max_pixels,
-                           ik__buffer *output, ik_output *result, char *message, size_t capacity) {
+                           const unsigned char *data, size_t size, int quality, uint64_t max_pixels, ik__buffer *output,
+                           ik_output *result, char *message, size_t capacity) {
     source->err = ik__jpeg_error_init(&state->error);
     target->err = &state->error.manager;
     if (setjmp(state->error.jump)) {
@@ -95,8 +94,7 @@ static ik_status transcode(j_decompress_ptr source, j_compress_ptr target, trans
     jpeg_create_compress(target);
     ik__jpeg_limit_work(source, &state->progress);
     ik__jpeg_read_header(source, &state->source, data, size, 1);
-    ik_status status =
-        ik__check_dimensions(source->image_width, source->image_height, max_pixels, message, capacity);
+    ik_status status = ik__check_dimensions(source->image_width, source->image_height, max_pixels, message, capacity);
     if (status != IK_OK || !has_full_resolution_luma(source)) {
         return status;
     }
@@ -160,17 +158,16 @@ typedef struct estimate_state {
     ik__jpeg_luma_source source;
 } estimate_state;
 
-static ik_status read_estimate(j_decompress_ptr source, estimate_state *state, const unsigned char *data,
-                               size_t size, uint64_t max_pixels, int *applies, ik__encode_estimate *estimate,
-                               char *message, size_t capacity) {
+static ik_status read_estimate(j_decompress_ptr source, estimate_state *state, const unsigned char *data, size_t size,
+                               uint64_t max_pixels, int *applies, ik__encode_estimate *estimate, char *message,
+                               size_t capacity) {
     source->err = ik__jpeg_error_init(&state->error);
     if (setjmp(state->error.jump)) {
         return ik__jpeg_error_status(&state->error, message, capacity);
     }
     jpeg_create_decompress(source);
     ik__jpeg_read_header(source, &state->source, data, size, 1);
-    ik_status status =
-        ik__check_dimensions(source->image_width, source->image_height, max_pixels, message, capacity);
+    ik_status status = ik__check_dimensions(source->image_width, source->image_height, max_pixels, message, capacity);
     *applies = status == IK_OK && has_full_resolution_luma(source);
     if (!*applies) {
         return status;

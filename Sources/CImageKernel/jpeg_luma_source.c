@@ -104,9 +104,7 @@ static size_t find_colour_scans(ik__jpeg_luma_source *source) {
     return source->skip_count;
 }
 
-static void on_init_source(j_decompress_ptr cinfo) {
-    (void)cinfo;
-}
+static void on_init_source(j_decompress_ptr cinfo) { (void)cinfo; }
 
 /// Hands libjpeg the bytes up to the next dropped scan, stepping over it first if it starts here. At the end of
 /// the data, a fake end-of-image marker with the warning libjpeg's own memory source gives.
@@ -145,9 +143,7 @@ static void on_skip_input_data(j_decompress_ptr cinfo, long count) {
     manager->bytes_in_buffer -= remaining;
 }
 
-static void on_term_source(j_decompress_ptr cinfo) {
-    (void)cinfo;
-}
+static void on_term_source(j_decompress_ptr cinfo) { (void)cinfo; }
 
 /// Points `cinfo->src` at `source`, which reads `data` without the scans listed in it.
 static void use_luma_source(j_decompress_ptr cinfo, ik__jpeg_luma_source *source) {

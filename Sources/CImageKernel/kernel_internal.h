@@ -52,8 +52,7 @@ static inline uint64_t ik__max_u64(uint64_t a, uint64_t b) { return a > b ? a : 
 static inline uint32_t ik__div255(uint32_t x) { return (x + 128 + ((x + 128) >> 8)) >> 8; }
 
 /// Rejects an empty image and one with more than `max_pixels` pixels, naming the dimensions.
-ik_status ik__check_dimensions(uint64_t width, uint64_t height, uint64_t max_pixels, char *message,
-                               size_t capacity);
+ik_status ik__check_dimensions(uint64_t width, uint64_t height, uint64_t max_pixels, char *message, size_t capacity);
 
 /// Readable bytes every pixel buffer has past its last row, so a filter may load 4 bytes of a 3-byte pixel.
 #define IK__ROW_SLACK 8

@@ -52,8 +52,8 @@ static ik_status validate(const ik_options *options, char *message, size_t capac
 }
 
 /// Probes `data` and checks its size against the limit before any codec runs.
-static ik_status read_header(const unsigned char *data, size_t size, uint64_t max_pixels, ik_info *info,
-                             char *message, size_t capacity) {
+static ik_status read_header(const unsigned char *data, size_t size, uint64_t max_pixels, ik_info *info, char *message,
+                             size_t capacity) {
     ik_status status = ik_probe(data, size, info, message, capacity);
     if (status == IK_OK) {
         status = ik__check_dimensions(info->width, info->height, max_pixels, message, capacity);
@@ -115,8 +115,12 @@ static ik_status plan_upright(uint32_t width, uint32_t height, int orientation, 
     ik__resize_plan upright;
     ik_status status = ik__plan_resize(height, width, options, &upright, message, capacity);
     if (status == IK_OK) {
-        *plan = (ik__resize_plan){.x0 = upright.y0, .y0 = upright.x0, .x1 = upright.y1, .y1 = upright.x1,
-                                  .width = upright.height, .height = upright.width};
+        *plan = (ik__resize_plan){.x0 = upright.y0,
+                                  .y0 = upright.x0,
+                                  .x1 = upright.y1,
+                                  .y1 = upright.x1,
+                                  .width = upright.height,
+                                  .height = upright.width};
     }
     return status;
 }
@@ -232,15 +236,15 @@ ik_status ik_process(const unsigned char *data, size_t size, const ik_options *o
     if (status != IK_OK) {
         return status;
     }
-    ik_format format = options->output_format == IK_OUTPUT_SAME ? info.format
+    ik_format format = options->output_format == IK_OUTPUT_SAME   ? info.format
                        : options->output_format == IK_OUTPUT_JPEG ? IK_FORMAT_JPEG
-                                                                   : IK_FORMAT_PNG;
+                                                                  : IK_FORMAT_PNG;
     int orientation = ik__read_orientation(data, size, info.format);
     int gray = contains(options, IK_OP_GRAYSCALE);
     if (info.format == IK_FORMAT_JPEG && format == IK_FORMAT_JPEG && options->operation_count == 1 && gray &&
         orientation == 1) {
-        status = ik__jpeg_gray_transcode(data, size, options->jpeg_quality, options->max_pixels, output, message,
-                                         capacity);
+        status =
+            ik__jpeg_gray_transcode(data, size, options->jpeg_quality, options->max_pixels, output, message, capacity);
         if (status != IK_OK) {
             return status;
         }
@@ -320,17 +324,17 @@ ik_status ik_estimate_peak(const unsigned char *data, size_t size, const ik_opti
     if (status != IK_OK) {
         return status;
     }
-    ik_format format = options->output_format == IK_OUTPUT_SAME ? info.format
+    ik_format format = options->output_format == IK_OUTPUT_SAME   ? info.format
                        : options->output_format == IK_OUTPUT_JPEG ? IK_FORMAT_JPEG
-                                                                   : IK_FORMAT_PNG;
+                                                                  : IK_FORMAT_PNG;
     int orientation = ik__read_orientation(data, size, info.format);
     int gray = contains(options, IK_OP_GRAYSCALE);
     if (info.format == IK_FORMAT_JPEG && format == IK_FORMAT_JPEG && options->operation_count == 1 && gray &&
         orientation == 1) {
         int applies = 0;
         ik__encode_estimate transcode;
-        status = ik__jpeg_gray_transcode_estimate(data, size, options->max_pixels, &applies, &transcode, message,
-                                                  capacity);
+        status =
+            ik__jpeg_gray_transcode_estimate(data, size, options->max_pixels, &applies, &transcode, message, capacity);
         if (status != IK_OK) {
             return status;
         }

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-ik_status ik__check_dimensions(uint64_t width, uint64_t height, uint64_t max_pixels, char *message,
-                               size_t capacity) {
+ik_status ik__check_dimensions(uint64_t width, uint64_t height, uint64_t max_pixels, char *message, size_t capacity) {
     if (width == 0 || height == 0) {
         return ik__fail(IK_ERR_CORRUPT, message, capacity, "image is %llu x %llu pixels: empty",
                         (unsigned long long)width, (unsigned long long)height);

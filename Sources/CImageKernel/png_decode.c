@@ -112,8 +112,8 @@ static ik_status read_png(decode_state *state, uint64_t max_pixels, ik__rows *ro
     return ik__rows_push_image(&state->image, rows, message, capacity);
 }
 
-static ik_status read_estimate(decode_state *state, uint64_t max_pixels, ik__decode_estimate *estimate,
-                               char *message, size_t capacity) {
+static ik_status read_estimate(decode_state *state, uint64_t max_pixels, ik__decode_estimate *estimate, char *message,
+                               size_t capacity) {
     state->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state->error, ik__png_on_error, ik__png_on_warning);
     if (state->png == NULL || (state->info = png_create_info_struct(state->png)) == NULL) {
         return ik__fail(IK_ERR_OUT_OF_MEMORY, message, capacity, "out of memory for the PNG reader");

@@ -44,14 +44,10 @@ static void on_flush(png_structp png) {}
 
 static int color_type_for(uint32_t channels) {
     switch (channels) {
-    case 1:
-        return PNG_COLOR_TYPE_GRAY;
-    case 2:
-        return PNG_COLOR_TYPE_GRAY_ALPHA;
-    case 3:
-        return PNG_COLOR_TYPE_RGB;
-    default:
-        return PNG_COLOR_TYPE_RGB_ALPHA;
+    case 1: return PNG_COLOR_TYPE_GRAY;
+    case 2: return PNG_COLOR_TYPE_GRAY_ALPHA;
+    case 3: return PNG_COLOR_TYPE_RGB;
+    default: return PNG_COLOR_TYPE_RGB_ALPHA;
     }
 }
 

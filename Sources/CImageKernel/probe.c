@@ -22,7 +22,6 @@ static int is_standalone(unsigned char marker) { return marker == 0x01 || (marke
 /// Whether SOFn is progressive: SOF2, SOF6, SOF10 and SOF14.
 static int is_progressive_frame(unsigned char marker) { return (marker & 0x03) == 0x02; }
 
-
 /// The components of a JPEG frame, as far as the work of its scans needs them.
 typedef struct jpeg_frame {
     int progressive;

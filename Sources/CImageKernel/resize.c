@@ -99,8 +99,8 @@ static uint32_t axis_taps(uint32_t source_size, double start, double end, uint32
 static uint64_t axis_peak_bytes(uint32_t source_size, double start, double end, uint32_t size) {
     uint64_t taps = axis_taps(source_size, start, end, size);
     uint64_t pair_count = (taps + 1) / 2;
-    uint64_t bytes = 2 * ik__sat_mul(size, sizeof(int32_t));                                   /* first, count */
-    bytes = ik__sat_add(bytes, ik__sat_mul(ik__sat_mul(taps, size), sizeof(int32_t)));         /* weights */
+    uint64_t bytes = 2 * ik__sat_mul(size, sizeof(int32_t));                                     /* first, count */
+    bytes = ik__sat_add(bytes, ik__sat_mul(ik__sat_mul(taps, size), sizeof(int32_t)));           /* weights */
     bytes = ik__sat_add(bytes, ik__sat_mul(ik__sat_mul(pair_count, size) + 1, sizeof(int32_t))); /* pairs */
     bytes = ik__sat_add(bytes, ik__sat_mul(ik__sat_mul(pair_count, size / 2) + 1, 8 * sizeof(int32_t)));
     bytes = ik__sat_add(bytes, ik__sat_mul(taps, sizeof(double))); /* exact */
@@ -264,18 +264,10 @@ static inline void filter_row_wide(const unsigned char *in, unsigned char *out, 
 __attribute__((target_clones("avx2", "default"))) static void
 filter_row_any(const unsigned char *in, unsigned char *out, const axis_weights *axis, uint32_t channels) {
     switch (channels) {
-    case 1:
-        filter_row_narrow(in, out, axis, 1);
-        break;
-    case 2:
-        filter_row_narrow(in, out, axis, 2);
-        break;
-    case 3:
-        filter_row_wide(in, out, axis, 3);
-        break;
-    default:
-        filter_row_wide(in, out, axis, 4);
-        break;
+    case 1: filter_row_narrow(in, out, axis, 1); break;
+    case 2: filter_row_narrow(in, out, axis, 2); break;
+    case 3: filter_row_wide(in, out, axis, 3); break;
+    default: filter_row_wide(in, out, axis, 4); break;
     }
 }
 
@@ -290,14 +282,16 @@ __attribute__((target("avx2"))) static void filter_row_twins(const unsigned char
                                                              const axis_weights *axis, const uint32_t channels,
                                                              size_t readable) {
     // Byte indices of R0 R1 G0 G1 B0 B1 (A0 A1), each followed by a zero byte (-1): 8 16-bit samples a lane.
+    // clang-format off: two lanes of the same eight pairs, one row each
     const __m256i shuffle = channels == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
                                                              0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
                                           : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,
                                                              0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+    // clang-format on
     // Locals, not axis fields: the byte stores below may alias anything, and would force a reload of each.
     const int32_t *firsts = axis->first;
     const int32_t *counts = axis->count;
-    const int32_t(*twins)[8] = axis->twin_pairs;
+    const int32_t (*twins)[8] = axis->twin_pairs;
     const size_t pair_count = axis->pair_count;
     const uint32_t size = axis->size;
     uint32_t x = 0;
@@ -360,9 +354,10 @@ static void filter_row(const unsigned char *in, unsigned char *out, const axis_w
 
 /// One output row of a vertical pass: the weighted sum of the `count` rows of `window`, `row_bytes` each,
 /// accumulated row by row so the inner loops run over contiguous bytes and vectorise.
-__attribute__((target_clones("avx2", "default"))) static void
-vertical_row_any(const unsigned char *const *window, size_t row_bytes, const int32_t *weights, int32_t count,
-                 int32_t *sums, unsigned char *out) {
+__attribute__((target_clones("avx2", "default"))) static void vertical_row_any(const unsigned char *const *window,
+                                                                               size_t row_bytes, const int32_t *weights,
+                                                                               int32_t count, int32_t *sums,
+                                                                               unsigned char *out) {
     const unsigned char *in = window[0];
     int32_t weight = weights[0];
     for (size_t i = 0; i < row_bytes; i++) {

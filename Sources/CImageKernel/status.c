@@ -7,22 +7,14 @@
 
 const char *ik_status_name(ik_status status) {
     switch (status) {
-    case IK_OK:
-        return "ok";
-    case IK_ERR_INVALID_ARGUMENT:
-        return "invalid argument";
-    case IK_ERR_UNSUPPORTED_FORMAT:
-        return "unsupported format";
-    case IK_ERR_CORRUPT:
-        return "corrupt";
-    case IK_ERR_TRUNCATED:
-        return "truncated";
-    case IK_ERR_TOO_MANY_PIXELS:
-        return "too many pixels";
-    case IK_ERR_OUT_OF_MEMORY:
-        return "out of memory";
-    case IK_ERR_TOO_COMPLEX:
-        return "too complex";
+    case IK_OK: return "ok";
+    case IK_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case IK_ERR_UNSUPPORTED_FORMAT: return "unsupported format";
+    case IK_ERR_CORRUPT: return "corrupt";
+    case IK_ERR_TRUNCATED: return "truncated";
+    case IK_ERR_TOO_MANY_PIXELS: return "too many pixels";
+    case IK_ERR_OUT_OF_MEMORY: return "out of memory";
+    case IK_ERR_TOO_COMPLEX: return "too complex";
     }
     return "unknown";
 }

@@ -7,6 +7,4 @@
 
 int imageproc_accept4(int listener, int flags) { return accept4(listener, NULL, NULL, flags); }
 
-void imageproc_set_thread_name(const char *name) {
-    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
-}
+void imageproc_set_thread_name(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }

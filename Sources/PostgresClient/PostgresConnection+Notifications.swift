@@ -20,7 +20,9 @@ extension PostgresConnection {
     public func waitForNotifications(timeout: Duration) throws(PostgresError) -> Bool {
         if drainNotifications() { return true }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        guard descriptor.fd >= 0 else { throw PostgresError(kind: .connectionLost, message: "the connection is closed") }
+        guard descriptor.fd >= 0 else {
+            throw PostgresError(kind: .connectionLost, message: "the connection is closed")
+        }
         let ready = poll(&descriptor, 1, Int32(clamping: max(0, Int64(timeout / .milliseconds(1)))))
         guard ready > 0 else { return false }
         guard PQconsumeInput(handle) == 1 else {

@@ -207,7 +207,8 @@ public final class PostgresConnection {
     /// is room in the cache, else unnamed. A prepared statement whose result columns changed under it (another
     /// replica migrated the table) is forgotten and, outside a transaction, prepared and run once more.
     private func execute(_ sql: String, _ values: [PostgresValue?]) -> Result<PostgresResult, PostgresError> {
-        let key = StatementKey(sql: sql, types: values.map { $0?.type.rawValue ?? PostgresDataType.unspecified.rawValue })
+        let key = StatementKey(
+            sql: sql, types: values.map { $0?.type.rawValue ?? PostgresDataType.unspecified.rawValue })
         let first = executeOnce(key, values)
         guard case .failure(let error) = first, error.isStalePreparedStatement else { return first }
         preparedStatements[key] = nil

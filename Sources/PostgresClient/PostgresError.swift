@@ -31,10 +31,16 @@ public struct PostgresError: Error, Sendable {
     public var hint: String?
     /// The statement that failed, if any.
     public var query: String?
+    /// The table, column and constraint the server named, for errors about one (an integrity violation says which
+    /// constraint, so callers tell them apart by name rather than by the words of the message).
+    public var table: String?
+    public var column: String?
+    public var constraint: String?
 
     public init(
         kind: Kind, code: Code? = nil, severity: String? = nil, message: String, detail: String? = nil,
-        hint: String? = nil, query: String? = nil
+        hint: String? = nil, query: String? = nil, table: String? = nil, column: String? = nil,
+        constraint: String? = nil
     ) {
         self.kind = kind
         self.code = code
@@ -43,6 +49,9 @@ public struct PostgresError: Error, Sendable {
         self.detail = detail
         self.hint = hint
         self.query = query
+        self.table = table
+        self.column = column
+        self.constraint = constraint
     }
 
     /// True when the database is unreachable or the connection broke: the caller should answer "unavailable",
@@ -60,7 +69,8 @@ extension PostgresError {
         let message = field("M") ?? Self.trimmed(PQerrorMessage(connection)) ?? "unknown error"
         self.init(
             kind: kind, code: field("C").map(Code.init(rawValue:)), severity: field("V") ?? field("S"),
-            message: message, detail: field("D"), hint: field("H"), query: query)
+            message: message, detail: field("D"), hint: field("H"), query: query, table: field("t"),
+            column: field("c"), constraint: field("n"))
     }
 
     /// libpq's last message on a connection, without its trailing newline.
@@ -91,6 +101,9 @@ extension PostgresError: CustomDebugStringConvertible {
         if let detail { parts.append("detail: \(detail)") }
         if let hint { parts.append("hint: \(hint)") }
         if let query { parts.append("query: \(query)") }
+        if let table { parts.append("table: \(table)") }
+        if let column { parts.append("column: \(column)") }
+        if let constraint { parts.append("constraint: \(constraint)") }
         return parts.joined(separator: ", ") + ")"
     }
 }

@@ -152,7 +152,7 @@ static int parse_options(int argc, char **argv, ik_options *options) {
         } else if (strcmp(name, "--height") == 0) {
             options->height = (uint32_t)strtoul(value, NULL, 10);
         } else if (strcmp(name, "--fit") == 0) {
-            options->fit = strcmp(value, "cover") == 0 ? IK_FIT_COVER
+            options->fit = strcmp(value, "cover") == 0  ? IK_FIT_COVER
                            : strcmp(value, "fill") == 0 ? IK_FIT_FILL
                                                         : IK_FIT_INSIDE;
         } else if (strcmp(name, "--format") == 0) {

@@ -128,8 +128,8 @@ import Testing
 
     @Test func acceptsAbsoluteFormAndAsteriskForOptions() throws {
         let parsed = try requests(
-            "GET http://example.com/a%20b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"
-        )
+            "GET http://example.com/a%20b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"
+                + "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(parsed.map(\.head.path) == ["/a b", "*"])
         #expect(parsed.first?.head.queryValue("x") == "1")
     }

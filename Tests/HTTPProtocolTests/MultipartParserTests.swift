@@ -118,7 +118,8 @@ import Testing
             (#"Content-Disposition: form-data; name="f"; filename="say \"hi\".jpg""#, []),
             (#"Content-Disposition: form-data; name="g"; filename="C:\dir\photo.jpg""#, []),
             (
-                #"Content-Disposition: form-data; name="h"; filename="plain.jpg"; filename*=UTF-8''J%C3%BCrgen%20%E2%82%AC.jpg"#,
+                #"Content-Disposition: form-data; name="h"; filename="plain.jpg"; "#
+                    + #"filename*=UTF-8''J%C3%BCrgen%20%E2%82%AC.jpg"#,
                 []
             ),
             (#"Content-Disposition: form-data; name="i"; filename*=ISO-8859-1''x%E9.jpg; filename="fallback.jpg""#, []),

@@ -60,7 +60,18 @@ import Testing
         #expect(duplicate.code?.errorClass == "23")
         #expect(duplicate.severity == "ERROR")
         #expect(duplicate.detail == "Key (id)=(1) already exists.")
+        #expect(duplicate.table == "keyed")
+        #expect(duplicate.constraint == "keyed_pkey")
         #expect(!duplicate.isConnectionError)
+
+        try connection.query("CREATE TEMP TABLE named (label text NOT NULL)")
+        let missing = try #require(throws: PostgresError.self) {
+            try connection.query("INSERT INTO named VALUES (NULL)")
+        }
+        #expect(missing.code == .notNullViolation)
+        #expect(missing.table == "named")
+        #expect(missing.column == "label")
+        #expect(missing.constraint == nil)
 
         let division = try #require(throws: PostgresError.self) { try connection.query("SELECT 1 / 0") }
         #expect(division.code == .divisionByZero)
@@ -218,7 +229,8 @@ import Testing
             #expect(try connection.query(sql, [value]).int(0, 0) == value * 2)
         }
         let prepared = try connection.query(
-            "SELECT generic_plans + custom_plans, generic_plans FROM pg_prepared_statements WHERE statement = $1", [sql])
+            "SELECT generic_plans + custom_plans, generic_plans FROM pg_prepared_statements WHERE statement = $1", [sql]
+        )
         #expect(prepared.rowCount == 1)
         #expect(try prepared.int(0, 0) == 7)
         #expect(try #require(try prepared.int(0, 1)) > 0)

@@ -67,10 +67,12 @@ final class TestHTTPClient {
     /// Opens a connection whose receive buffer is `bytes` (set before connecting, so the window stays small): a slow
     /// reader.
     convenience init(port: Int, receiveBufferBytes bytes: Int32, timeoutSeconds: Int = 20) throws {
-        try self.init(port: port, timeoutSeconds: timeoutSeconds, configure: { descriptor in
-            var size = bytes
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        })
+        try self.init(
+            port: port, timeoutSeconds: timeoutSeconds,
+            configure: { descriptor in
+                var size = bytes
+                setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            })
     }
 
     /// Ends the connection with a TCP reset (SO_LINGER 0), as a client that crashed or was killed.
@@ -107,7 +109,9 @@ final class TestHTTPClient {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written = bytes[offset...].withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard written > 0 else { throw Failure("send: errno \(errno)") }
             offset += written
         }
@@ -136,7 +140,9 @@ final class TestHTTPClient {
         buffer.removeFirst(headEnd + 4)
         var lines = headText.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw Failure("bad status line: \(headText)") }
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else {
+            throw Failure("bad status line: \(headText)")
+        }
         let headers = lines.compactMap { line -> (name: String, value: String)? in
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))

@@ -25,7 +25,9 @@ public struct StaticFiles: Sendable {
     /// Adds the page's routes, public: the page asks for the token itself.
     public func register(on router: inout Router) {
         router.add(.get, "/", access: .public) { request, _ in try serve("index.html", request) }
-        router.add(.get, "/{file}", access: .public) { request, parameters in try serve(parameters["file"] ?? "", request) }
+        router.add(.get, "/{file}", access: .public) { request, parameters in
+            try serve(parameters["file"] ?? "", request)
+        }
     }
 
     /// Serves the one file `name` of the folder at `route` (the OpenAPI document at `/openapi.yaml`).
@@ -67,7 +69,8 @@ public struct StaticFiles: Sendable {
     private static func isPlainName(_ name: String) -> Bool {
         guard !name.isEmpty, !name.hasPrefix("."), name.utf8.count <= 255 else { return false }
         return name.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "." || scalar == "-" || scalar == "_")
+            scalar.isASCII
+                && (CharacterSet.alphanumerics.contains(scalar) || scalar == "." || scalar == "-" || scalar == "_")
         }
     }
 }

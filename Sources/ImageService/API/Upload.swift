@@ -88,6 +88,7 @@ struct Upload: Sendable {
     /// The name a raw upload gives itself in `Content-Disposition: attachment; filename="…"`, made safe.
     private static func filename(fromContentDisposition value: String?) -> String? {
         guard let value else { return nil }
-        return HeaderParameters.filename(in: HeaderParameters.parse(value.drop { $0 != ";" })).flatMap(sanitizedFilename)
+        return HeaderParameters.filename(in: HeaderParameters.parse(value.drop { $0 != ";" })).flatMap(
+            sanitizedFilename)
     }
 }

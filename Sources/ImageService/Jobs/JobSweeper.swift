@@ -119,7 +119,8 @@ public final class JobSweeper: Sendable {
                 let backlog = try store.backlog()
                 sweeper.metrics.backlogQueued.store(backlog.queued, ordering: .relaxed)
                 sweeper.metrics.backlogProcessing.store(backlog.processing, ordering: .relaxed)
-                sweeper.metrics.oldestQueuedAgeMilliseconds.store(Int(backlog.oldestQueuedAge * 1000), ordering: .relaxed)
+                sweeper.metrics.oldestQueuedAgeMilliseconds.store(
+                    Int(backlog.oldestQueuedAge * 1000), ordering: .relaxed)
                 nextSweep = now + settings.sweepInterval
             }
             if let days = settings.retentionDays, now >= nextRetention {

@@ -74,7 +74,9 @@ public final class MetricsRegistry: Sendable {
         let counterNames = Set(snapshot.counters.keys.map(\.name))
         for name in counterNames.sorted() {
             header(name, defaultType: "counter", snapshot, into: &lines)
-            for (key, value) in snapshot.counters.filter({ $0.key.name == name }).sorted(by: { Self.order($0.key, $1.key) }) {
+            for (key, value) in snapshot.counters.filter({ $0.key.name == name }).sorted(by: {
+                Self.order($0.key, $1.key)
+            }) {
                 lines.append("\(name)\(Self.labelText(key.labels)) \(Self.number(value))")
             }
         }

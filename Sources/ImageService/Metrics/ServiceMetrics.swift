@@ -10,7 +10,8 @@ public final class ServiceMetrics: Sendable {
     public init(jobs: JobMetrics, queue: WorkQueue) {
         self.jobs = jobs
         self.queue = queue
-        http.describe("imageproc_http_requests_total", type: "counter", help: "Requests answered, by method, route and status.")
+        http.describe(
+            "imageproc_http_requests_total", type: "counter", help: "Requests answered, by method, route and status.")
         http.describe(
             "imageproc_http_request_duration_seconds", type: "histogram", help: "Time to produce a response, by route.")
         http.describe("imageproc_bytes_in_total", type: "counter", help: "Request body bytes received.")
@@ -52,8 +53,12 @@ public final class ServiceMetrics: Sendable {
         let counter = "counter"
         let gauge = "gauge"
         let samples: [MetricsRegistry.Sample] = [
-            .init("imageproc_jobs_claimed_total", counter, "Jobs taken by this replica's sweeps.", Double(jobs.claimed.value)),
-            .init("imageproc_jobs_retried_total", counter, "Jobs handed back to be retried later.", Double(jobs.retried.value)),
+            .init(
+                "imageproc_jobs_claimed_total", counter, "Jobs taken by this replica's sweeps.",
+                Double(jobs.claimed.value)),
+            .init(
+                "imageproc_jobs_retried_total", counter, "Jobs handed back to be retried later.",
+                Double(jobs.retried.value)),
             .init(
                 "imageproc_jobs_recovered_total", counter, "Jobs taken over from a replica whose lease ran out.",
                 Double(jobs.recovered.value)),

@@ -36,7 +36,7 @@ public struct JobStore {
         let result: PostgresResult
         do {
             result = try insertRow(job, lease: lease)
-        } catch where error.code == .uniqueViolation && error.message.contains("processed_images_pkey") {
+        } catch where error.code == .uniqueViolation && error.constraint == "processed_images_pkey" {
             // Ids are fresh random UUIDs: a duplicate means the connection broke after our INSERT committed and the
             // statement was sent again. The row is ours.
             guard let record = try find(id: job.id) else { throw error }
@@ -86,7 +86,8 @@ public struct JobStore {
     /// Everything about a request besides its bytes that makes it a different job.
     private static func fingerprintText(_ options: ProcessingOptions) -> String {
         [
-            operationsText(options.operations), options.width.map(String.init) ?? "", options.height.map(String.init) ?? "",
+            operationsText(options.operations), options.width.map(String.init) ?? "",
+            options.height.map(String.init) ?? "",
             options.fit.rawValue, options.format.rawValue, String(options.quality),
         ].joined(separator: ";")
     }

@@ -36,7 +36,8 @@ import Testing
 
     @Test func addsCORSHeadersOnlyForAllowedOrigins() {
         let policy = AccessPolicy(allowedOrigins: ["https://app.example"])
-        #expect(policy.corsHeaders(origin: "https://app.example")["Access-Control-Allow-Origin"] == "https://app.example")
+        #expect(
+            policy.corsHeaders(origin: "https://app.example")["Access-Control-Allow-Origin"] == "https://app.example")
         #expect(policy.corsHeaders(origin: "https://evil.example").isEmpty)
         #expect(policy.corsHeaders(origin: nil).isEmpty)
         #expect(AccessPolicy().corsHeaders(origin: "https://app.example").isEmpty)
@@ -56,8 +57,10 @@ import Testing
             #expect(refused.status == 401)
             #expect(refused.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
             #expect((try refused.json()["error"] as? [String: String])?["code"] == "unauthorized")
-            #expect(try client.request("GET", "/api/images", headers: [("Authorization", "Bearer wrong")]).status == 401)
-            #expect(try client.request("GET", "/api/images", headers: [("Authorization", "Bearer tok-123")]).status == 200)
+            #expect(
+                try client.request("GET", "/api/images", headers: [("Authorization", "Bearer wrong")]).status == 401)
+            #expect(
+                try client.request("GET", "/api/images", headers: [("Authorization", "Bearer tok-123")]).status == 200)
             #expect(try client.request("GET", "/healthz").status == 200)
             #expect(try client.request("GET", "/metrics").status == 200)
 
@@ -69,7 +72,8 @@ import Testing
             #expect(preflight.header("Access-Control-Allow-Methods")?.contains("POST") == true)
             #expect(preflight.header("Access-Control-Allow-Headers")?.contains("Authorization") == true)
             let foreign = try client.request(
-                "GET", "/api/images", headers: [("Origin", "https://evil.example"), ("Authorization", "Bearer tok-123")])
+                "GET", "/api/images",
+                headers: [("Origin", "https://evil.example"), ("Authorization", "Bearer tok-123")])
             #expect(foreign.header("Access-Control-Allow-Origin") == nil)
         }
     }
@@ -85,7 +89,8 @@ import Testing
         let tail = String(path.dropFirst())
         var spellings = [
             "/" + path, "/%2F" + tail, "/%2f" + tail, path + "/", path + "//", "/." + path, "/x/.." + path,
-            "/%2e" + path, path.replacingOccurrences(of: "/", with: "//"), path.replacingOccurrences(of: "/", with: "/./"),
+            "/%2e" + path, path.replacingOccurrences(of: "/", with: "//"),
+            path.replacingOccurrences(of: "/", with: "/./"),
             "http://x/" + path, "HTTP://X" + path, "http://localhost:8080" + path, "http://x" + path + "/",
             path.replacingOccurrences(of: "a", with: "%61"), path.replacingOccurrences(of: "/", with: "%2F"),
             path.replacingOccurrences(of: "/", with: "\\"), path.replacingOccurrences(of: "/", with: "%5C"),

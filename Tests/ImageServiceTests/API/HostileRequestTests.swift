@@ -75,7 +75,8 @@ import Testing
             "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
         Hostile(
             "chunked twice in two fields",
-            "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "0\r\n\r\n",
             501),
         Hostile(
             "Transfer-Encoding xchunked", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 501),
@@ -102,7 +103,8 @@ import Testing
 
         // Limits: 8 KiB request line, 16 KiB or 100 header fields, the body limit before the body is read.
         Hostile(
-            "a request line over 8 KiB", "GET /\(String(repeating: "a", count: 8200)) HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+            "a request line over 8 KiB",
+            "GET /\(String(repeating: "a", count: 8200)) HTTP/1.1\r\nHost: a\r\n\r\n", 414),
         Hostile(
             "a header section over 16 KiB",
             "GET /ok HTTP/1.1\r\nHost: a\r\n"
@@ -136,7 +138,8 @@ import Testing
         Hostile("a Host with a path", "GET /ok HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
         Hostile("a Host with userinfo", "GET /ok HTTP/1.1\r\nHost: u@a\r\n\r\n", 400),
         Hostile("a Host with a bad port", "GET /ok HTTP/1.1\r\nHost: a:80x\r\n\r\n", 400),
-        Hostile("a body on a route that takes none", "GET /ok HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", 413),
+        Hostile(
+            "a body on a route that takes none", "GET /ok HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", 413),
     ]
 
     /// A server with the API's router (a small echo route and the page's files), short timeouts and a small body

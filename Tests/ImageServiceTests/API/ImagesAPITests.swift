@@ -87,7 +87,8 @@ import Testing
 
             // The row holds both byte arrays.
             let row = try service.connect().query(
-                "SELECT original_data, processed_data, status FROM processed_images WHERE id = $1", [UUID(uuidString: id)!])
+                "SELECT original_data, processed_data, status FROM processed_images WHERE id = $1",
+                [UUID(uuidString: id)!])
             #expect(try row.bytes(0, 0) == jpeg)
             #expect(try row.bytes(0, 1) == download.body)
             #expect(try row.string(0, 2) == "completed")
@@ -122,7 +123,8 @@ import Testing
                 (#"attachment; filename="../../etc/passwd""#, "passwd"),
             ] {
                 let accepted = try client.request(
-                    "POST", "/api/images", headers: [("Content-Type", "image/png"), ("Content-Disposition", disposition)],
+                    "POST", "/api/images",
+                    headers: [("Content-Type", "image/png"), ("Content-Disposition", disposition)],
                     body: png)
                 let id = try #require(try accepted.json()["id"] as? String)
                 let status = try Self.waitForTerminal(client, id)
@@ -169,11 +171,15 @@ import Testing
             #expect((headerStatus["metadata"] as? [String: Any])?["n"] as? Int == 1)
 
             let notAnObject = try client.request(
-                "POST", "/api/images", headers: [("Content-Type", "image/png"), ("X-Image-Metadata", "[1,2]")], body: png)
+                "POST", "/api/images", headers: [("Content-Type", "image/png"), ("X-Image-Metadata", "[1,2]")],
+                body: png)
             #expect(notAnObject.status == 400)
             let tooLarge = try client.request(
                 "POST", "/api/images",
-                headers: [("Content-Type", "image/png"), ("X-Image-Metadata", "{\"a\":\"\(String(repeating: "x", count: 5000))\"}")],
+                headers: [
+                    ("Content-Type", "image/png"),
+                    ("X-Image-Metadata", "{\"a\":\"\(String(repeating: "x", count: 5000))\"}"),
+                ],
                 body: png)
             #expect(tooLarge.status == 400)
         }
@@ -205,7 +211,8 @@ import Testing
         let png = TestImages.colorfulPNG(width: 640, height: 480)
         try await blocking { [service] in
             let client = try service.client()
-            let accepted = try client.request("POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
+            let accepted = try client.request(
+                "POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
             let id = try #require(try accepted.json()["id"] as? String)
             _ = try Self.waitForTerminal(client, id)
             for kind in ["original", "download"] {
@@ -274,7 +281,8 @@ import Testing
         try await blocking {
             let client = try small.client()
             let response = try client.request(
-                "POST", "/api/images", headers: [("Content-Type", "image/png")], body: [UInt8](repeating: 1, count: 20_000))
+                "POST", "/api/images", headers: [("Content-Type", "image/png")],
+                body: [UInt8](repeating: 1, count: 20_000))
             #expect(response.status == 413)
             #expect((try response.json()["error"] as? [String: String])?["code"] == "payload_too_large")
         }
@@ -302,7 +310,8 @@ import Testing
             let client = try service.client()
             var ids: [String] = []
             for _ in 0..<5 {
-                let accepted = try client.request("POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
+                let accepted = try client.request(
+                    "POST", "/api/images", headers: [("Content-Type", "image/png")], body: png)
                 ids.append(try accepted.json()["id"] as! String)
             }
             var seen: [String] = []
@@ -329,7 +338,8 @@ import Testing
         try await blocking { [service] in
             let client = try service.client()
             let accepted = try client.request(
-                "POST", "/api/images", headers: [("Content-Type", "image/png"), ("X-Request-Id", "trace-42")], body: png)
+                "POST", "/api/images", headers: [("Content-Type", "image/png"), ("X-Request-Id", "trace-42")], body: png
+            )
             #expect(accepted.header("X-Request-Id") == "trace-42")
             #expect(try client.request("GET", "/healthz").header("X-Request-Id")?.isEmpty == false)
             let id = try #require(try accepted.json()["id"] as? String)

@@ -117,7 +117,9 @@ import Testing
             return (new, old)
         }
         let ratio = { (bytes: Int) in String(format: "%.2f", Double(bytes) / Double(imageBytes)) }
-        print("JSON upload of 30 MiB: peak growth \(new) bytes (\(ratio(new))× the image), \(old) (\(ratio(old))×) before")
+        print(
+            "JSON upload of 30 MiB: peak growth \(new) bytes (\(ratio(new))× the image), \(old) (\(ratio(old))×) before"
+        )
         // Peak memory is process-wide and other suites run meanwhile: compare with the old decoder measured in the
         // same conditions (3.3× the image alone), and bound loosely in absolute terms (about 1× alone).
         #expect(new * 2 < old)

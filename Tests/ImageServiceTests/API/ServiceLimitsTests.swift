@@ -23,7 +23,10 @@ import Testing
             #expect(limits["max_upload_bytes"] as? Int == 3_000_000)
             #expect(limits["max_pixels"] as? Int == 4_000_000)
             #expect(limits["max_enlargement"] as? Int == 3)
-            #expect(limits["dimension"] as? [String: Int] == ["minimum": 1, "maximum": ProcessingOptions.dimensionRange.upperBound])
+            #expect(
+                limits["dimension"] as? [String: Int] == [
+                    "minimum": 1, "maximum": ProcessingOptions.dimensionRange.upperBound,
+                ])
             #expect(limits["quality"] as? [String: Int] == ["minimum": 1, "maximum": 100])
             #expect(limits["default_quality"] as? Int == ProcessingOptions.defaultQuality)
             #expect(limits["max_wait_seconds"] as? Int == ImagesAPI.maxWaitSeconds)

@@ -14,7 +14,10 @@ import Testing
         try await blocking {
             // 700 × 700 RGB, stored deflate: about 1.4 MiB, over the streaming threshold and not a multiple of a part.
             let image = PNGFixture.image(width: 700, height: 700, colorType: .rgb) { x, y in
-                [UInt8(truncatingIfNeeded: x &* 7 &+ y), UInt8(truncatingIfNeeded: y &* 13), UInt8(truncatingIfNeeded: x ^ y)]
+                [
+                    UInt8(truncatingIfNeeded: x &* 7 &+ y), UInt8(truncatingIfNeeded: y &* 13),
+                    UInt8(truncatingIfNeeded: x ^ y),
+                ]
             }
             #expect(image.count > StoredImageSource.streamingThreshold)
             let client = try service.client()

@@ -20,7 +20,8 @@ import Testing
         #expect(pod.queuedOriginalBytes == pod.totalBytes / 5)
         #expect(pod.responseBytes == pod.totalBytes / 20)
         // Never less than one body at the limit.
-        #expect(MemoryBudget(limitBytes: 160 << 20, source: .machine).requestBodyBytes(maxBodyBytes: 50 << 20) == 50 << 20)
+        #expect(
+            MemoryBudget(limitBytes: 160 << 20, source: .machine).requestBodyBytes(maxBodyBytes: 50 << 20) == 50 << 20)
     }
 
     @Test func readsTheSmallestV2LimitAlongThePath() {
@@ -44,7 +45,8 @@ import Testing
     }
 
     @Test func fallsBackToTheMachinesMemory() {
-        #expect(MemoryBudget.machineMemory(meminfo: "MemTotal:       24683792 kB\nMemFree: 1 kB\n") == 24_683_792 * 1024)
+        #expect(
+            MemoryBudget.machineMemory(meminfo: "MemTotal:       24683792 kB\nMemFree: 1 kB\n") == 24_683_792 * 1024)
     }
 
     @Test func parsesSizes() {
@@ -52,6 +54,8 @@ import Testing
         #expect(MemoryBudget.parseSize("768MiB") == 768 << 20)
         #expect(MemoryBudget.parseSize("2 GiB") == 2 << 30)
         #expect(MemoryBudget.parseSize("64KiB") == 64 << 10)
-        for bad in ["", "-1", "0", "1.5GiB", "1GB", "lots", "99999999999GiB"] { #expect(MemoryBudget.parseSize(bad) == nil, "\(bad)") }
+        for bad in ["", "-1", "0", "1.5GiB", "1GB", "lots", "99999999999GiB"] {
+            #expect(MemoryBudget.parseSize(bad) == nil, "\(bad)")
+        }
     }
 }

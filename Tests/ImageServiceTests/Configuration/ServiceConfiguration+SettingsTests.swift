@@ -124,7 +124,8 @@ import Testing
     @Test func refusesAnOpenAPIBeyondLoopbackUnlessAnonymousIsAllowed() throws {
         #expect(Self.message([.host: "0.0.0.0"])?.contains("--allow-anonymous") == true)
         #expect(try Self.configuration([.host: "0.0.0.0", .allowAnonymous: "1"]).servesAnonymouslyBeyondThisMachine)
-        #expect(try Self.configuration([.host: "0.0.0.0"], ["IMAGEPROC_ALLOW_ANONYMOUS": "true"]).http.host == "0.0.0.0")
+        #expect(
+            try Self.configuration([.host: "0.0.0.0"], ["IMAGEPROC_ALLOW_ANONYMOUS": "true"]).http.host == "0.0.0.0")
         #expect(Self.message([.host: "0.0.0.0"], ["IMAGEPROC_API_TOKENS": "secret"]) == nil)
         #expect(Self.message([.host: "127.0.0.1"]) == nil)
     }

@@ -21,7 +21,10 @@ import Testing
             try Migrations.run(on: store.connection)
             let ids = try (0..<3).map { _ in try store.insert(Self.job(bytes: 100)).created().id }
             let lease = JobLease(owner: "me", duration: .seconds(60))
-            #expect(try store.claim(lease: lease, limit: 10, maxBytes: 250, firstAlways: false).map(\.job.id) == [ids[0], ids[1]])
+            #expect(
+                try store.claim(lease: lease, limit: 10, maxBytes: 250, firstAlways: false).map(\.job.id) == [
+                    ids[0], ids[1],
+                ])
             #expect(try store.claim(lease: lease, limit: 10, maxBytes: 50, firstAlways: false).isEmpty)
             // An empty queue takes the oldest whatever its size.
             #expect(try store.claim(lease: lease, limit: 10, maxBytes: 50, firstAlways: true).map(\.job.id) == [ids[2]])
@@ -60,7 +63,9 @@ import Testing
             try Migrations.run(on: store.connection)
             for _ in 0..<5 { _ = try store.insert(Self.job(bytes: 2000)) }
             let queue = WorkQueue(capacity: 64, byteCapacity: 1000)
-            let resident = PendingJob(id: UUID(), options: ProcessingOptions(operations: [.grayscale]), original: [UInt8](repeating: 1, count: 900))
+            let resident = PendingJob(
+                id: UUID(), options: ProcessingOptions(operations: [.grayscale]),
+                original: [UInt8](repeating: 1, count: 900))
             #expect(queue.enqueueIfRoom(resident))
             let metrics = JobMetrics()
             var logger = Logger(label: "sweeper-test")

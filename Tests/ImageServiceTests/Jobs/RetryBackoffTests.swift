@@ -6,7 +6,10 @@ import Testing
     @Test func doublesUpToTheCeiling() {
         var backoff = RetryBackoff(initial: .milliseconds(100), maximum: .milliseconds(500))
         let delays = (0..<5).map { _ in backoff.next() }
-        #expect(delays == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(500), .milliseconds(500)])
+        #expect(
+            delays == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(500), .milliseconds(500),
+            ])
     }
 
     @Test func resetStartsOver() {

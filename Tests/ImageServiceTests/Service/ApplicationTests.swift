@@ -20,7 +20,9 @@ import Testing
         let info = ImageInfo(format: .png, width: 120, height: 80)
         let options = ProcessingOptions(operations: [.grayscale])
         let held = JobLease(owner: "r1", duration: .seconds(600))
-        func job() -> NewJob { NewJob(original: png, originalInfo: info, options: options, filename: nil, metadata: nil) }
+        func job() -> NewJob {
+            NewJob(original: png, originalInfo: info, options: options, filename: nil, metadata: nil)
+        }
         let unheld = try store.insert(job()).created()
         let queued = try store.insert(job(), lease: held).created()
         let interrupted = try store.insert(job(), lease: held).created()
@@ -32,7 +34,8 @@ import Testing
         try await blocking {
             let client = try second.client()
             for record in [unheld, queued, interrupted] {
-                let status = try client.request("GET", "/api/images/\(record.id.uuidString.lowercased())?wait=15").json()
+                let status = try client.request("GET", "/api/images/\(record.id.uuidString.lowercased())?wait=15")
+                    .json()
                 #expect(status["status"] as? String == "completed")
             }
         }
@@ -114,7 +117,10 @@ import Testing
             var mixed = UInt32(truncatingIfNeeded: x &* 73_856_093 ^ y &* 19_349_663)
             mixed ^= mixed >> 13
             mixed &*= 0x5bd1_e995
-            return [UInt8(truncatingIfNeeded: mixed), UInt8(truncatingIfNeeded: mixed >> 8), UInt8(truncatingIfNeeded: mixed >> 16)]
+            return [
+                UInt8(truncatingIfNeeded: mixed), UInt8(truncatingIfNeeded: mixed >> 8),
+                UInt8(truncatingIfNeeded: mixed >> 16),
+            ]
         }
         #expect(photo.count > PostgresConnection.largeMessageBytes)
         try await blocking {

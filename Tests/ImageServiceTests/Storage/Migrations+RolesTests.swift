@@ -51,7 +51,8 @@ import Testing
             #expect(!service.application.schema.isReady)
             #expect(try client.request("GET", "/readyz").status == 503)
 
-            _ = try Migrations.runWhenAvailable(conninfo: owner.url(), patience: .seconds(5), logger: Logger(label: "t"))
+            _ = try Migrations.runWhenAvailable(
+                conninfo: owner.url(), patience: .seconds(5), logger: Logger(label: "t"))
             let deadline = ContinuousClock.now + .seconds(10)
             while !service.application.schema.isReady, ContinuousClock.now < deadline {
                 Thread.sleep(forTimeInterval: 0.05)

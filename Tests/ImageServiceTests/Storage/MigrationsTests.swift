@@ -59,7 +59,8 @@ import Testing
     }
 
     @Test func aFailingMigrationLeavesNoTrace() throws {
-        let broken = Migration(version: Self.next, name: "broken", statements: ["CREATE TABLE half (n int)", "SELECT 1 / 0"])
+        let broken = Migration(
+            version: Self.next, name: "broken", statements: ["CREATE TABLE half (n int)", "SELECT 1 / 0"])
         try TestDatabase.withScratchSchema { _, connect in
             let connection = try connect()
             let error = try #require(throws: PostgresError.self) {
