@@ -24,13 +24,14 @@
 # only if the host's Swift is that version. Both get the names a pull would give them (docker.io/library/…), so
 # the Dockerfile itself is built as anywhere else; a machine with a registry just pulls them.
 #
-# podman on these machines: `--runtime runc` (crun fails on this host's v1 cgroups); explicit nofile and nproc
-# ulimits (podman's defaults exceed what runc may set here); storage: podman's default overlay driver (native
-# overlay works on this ext4, so no vfs); `--format docker`, because OCI images have no HEALTHCHECK. Swift packages
-# come from the local mirror that the host's git `url.<mirror>.insteadOf` settings name: the build mounts each such
-# mirror read-only at the same path and a gitconfig with those settings as /etc/gitconfig, and adds nothing when
-# the host has none. The container runs with `--network host` (it reaches the throwaway PostgreSQL on 127.0.0.1)
-# and therefore listens on a free port of the host instead of 8080.
+# podman on these machines: `--runtime runc` (crun refuses the host's hybrid v1/v2 cgroups); explicit nofile and
+# nproc ulimits (without them runc cannot set the rlimits here, nor with nproc at 65536 or more: 4096 is plenty for
+# the service's threads); storage: podman's default overlay driver (native overlay works on this ext4, so no vfs);
+# `--format docker`, because OCI images have no HEALTHCHECK. Swift packages come from the local mirror that the
+# host's git `url.<mirror>.insteadOf` settings name: the build mounts each such mirror read-only at the same path
+# and a gitconfig with those settings as /etc/gitconfig, and adds nothing when the host has none. The container
+# runs with `--network host` (it reaches the throwaway PostgreSQL on 127.0.0.1) and therefore listens on a free
+# port of the host instead of 8080.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -182,7 +183,7 @@ make_swift_standin() {
 }
 
 ensure_base_images() {
-    local builder runtime
+    local builder runtime start=$SECONDS
     builder="$(stage_base builder)"
     runtime="$(stage_base runtime)"
     if "${PODMAN[@]}" image exists "$runtime"; then
@@ -194,6 +195,7 @@ ensure_base_images() {
         log "$builder: present"
     else
         make_swift_standin "$builder" "$runtime"
+        log "stand-ins made in $(since "$start")"
     fi
 }
 
