@@ -74,6 +74,13 @@ failover-test: ## Only the failover: a synchronous standby promoted under upload
 backup-test: ## Only the backup and restore of k8s/base/backup/backup.sh against a throwaway PostgreSQL (port 55733)
 	scripts/backup-test.sh
 
+.PHONY: image image-check
+image: ## Build the Dockerfile with podman as imageproc:dev (installs podman; local stand-ins for the base images)
+	scripts/image.sh build
+
+image-check: image ## Run imageproc:dev as k8s/base does against a throwaway PostgreSQL: upload, results, HEALTHCHECK
+	scripts/image.sh check
+
 stop: ## Stop the private PostgreSQL that `make run` started
 	scripts/pg.sh stop
 
