@@ -36,6 +36,13 @@ extension ImageError: HTTPResponseError {
     public var publicMessage: String { message }
 }
 
+extension JobAdmission.Refusal: HTTPResponseError {
+    public var status: HTTPStatus { .tooManyRequests }
+    public var errorCode: String { "backlog_full" }
+    public var publicMessage: String { "too many images are waiting; try again later" }
+    public var responseHeaders: HTTPHeaders { ["Retry-After": "30"] }
+}
+
 /// Only a database that cannot serve right now (``PostgresError/isUnavailable``: unreachable, full, read-only,
 /// too slow) is the client's business (503, try again); any other PostgreSQL error is ours and stays a 500 with the
 /// details in the log.

@@ -21,32 +21,30 @@ public struct ImagesAPI: Sendable {
     /// Where uploads larger than ``PostgresConnection/largeMessageBytes`` are stored: a few connections kept warm
     /// for photos (see ``PostgresPool/init(conninfo:maxConnections:keptMessageBytes:)``).
     let photoDatabase: PostgresPool
-    let queue: WorkQueue
+    let admission: JobAdmission
     let kernel: ImageKernel
     let previews: PreviewRenderer
     let previewFlights = PreviewFlights()
     let settings: JobSettings
     let completions: JobCompletionSignal
-    let metrics: JobMetrics
     let logger: Logger
     /// Until the schema is migrated, every route that uses the database answers 503 (the service starts first).
     let schema: SchemaReadiness
 
     /// `previews` renders on the budget it was given; without one, previews get a budget of one slot of their own.
     public init(
-        database: PostgresPool, photoDatabase: PostgresPool? = nil, queue: WorkQueue, kernel: ImageKernel,
-        previews: PreviewRenderer? = nil, settings: JobSettings, completions: JobCompletionSignal,
-        metrics: JobMetrics, logger: Logger, schema: SchemaReadiness = SchemaReadiness(ready: true)
+        database: PostgresPool, photoDatabase: PostgresPool? = nil, admission: JobAdmission, kernel: ImageKernel,
+        previews: PreviewRenderer, settings: JobSettings, completions: JobCompletionSignal, logger: Logger,
+        schema: SchemaReadiness = SchemaReadiness(ready: true)
     ) {
         self.schema = schema
         self.database = database
         self.photoDatabase = photoDatabase ?? database
-        self.queue = queue
+        self.admission = admission
         self.kernel = kernel
-        self.previews = previews ?? PreviewRenderer(kernel: kernel, budget: ImageWorkBudget(slots: 1))
+        self.previews = previews
         self.settings = settings
         self.completions = completions
-        self.metrics = metrics
         self.logger = logger
     }
 
@@ -87,18 +85,8 @@ public struct ImagesAPI: Sendable {
         let info = try kernel.probe(upload.bytes)
         try options.outputSize(for: info, maxEnlargement: settings.maxEnlargement, maxPixels: kernel.maxPixels)
         let estimate = try kernel.estimatedPeakBytes(upload.bytes, options: options)
-        guard previews.budget.fits(estimate) else {
-            throw ImageError.tooLargeForMemory(estimate: estimate, budget: previews.budget.bytes)
-        }
-        // With room in memory the job is born held by this replica and goes straight to a worker; without, it is
-        // stored for whichever replica sweeps first, unless the backlog is already at its limit.
-        let reservation = queue.reserve(byteCount: upload.bytes.count, estimate: estimate)
-        let lease = reservation != nil ? settings.lease : nil
-        if lease == nil, metrics.backlogQueued.value >= settings.maxBacklog {
-            throw APIError(
-                status: .tooManyRequests, code: "backlog_full", message: "too many images are waiting; try again later",
-                headers: ["Retry-After": "30"])
-        }
+        let ticket = try admission.admit(byteCount: upload.bytes.count, estimate: estimate)
+        let lease = ticket.lease
         let job = NewJob(
             original: upload.bytes, originalInfo: info, options: options, filename: upload.filename,
             metadata: upload.metadata, idempotencyKey: idempotencyKey, memoryEstimate: estimate)
@@ -112,10 +100,8 @@ public struct ImagesAPI: Sendable {
         }
         switch outcome {
         case .created(let record):
-            if let reservation = consume reservation {
-                reservation.fill(
-                    with: PendingJob(id: record.id, options: options, original: job.original, memoryEstimate: estimate))
-            }
+            admission.stored(
+                ticket, as: PendingJob(id: record.id, options: options, original: job.original, memoryEstimate: estimate))
             let view = JobView(record)
             return .json(
                 .accepted,

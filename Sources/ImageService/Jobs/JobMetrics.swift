@@ -18,14 +18,10 @@ public final class JobMetrics: Sendable {
     public let leaseLost = Atomic<Int>(0)
     /// Database operations that failed for want of a connection.
     public let databaseErrors = Atomic<Int>(0)
-    /// Jobs queued in the database, as of the last sweep.
-    public let backlogQueued = Atomic<Int>(0)
     /// Jobs processing anywhere, as of the last sweep.
     public let backlogProcessing = Atomic<Int>(0)
     /// Age of the oldest queued job in milliseconds, as of the last sweep.
     public let oldestQueuedAgeMilliseconds = Atomic<Int>(0)
-    /// Workers running a job right now.
-    public let busyWorkers = Atomic<Int>(0)
     /// Finished jobs by operations and outcome, and how long the kernel took.
     public let outcomes = MetricsRegistry()
 

@@ -9,6 +9,8 @@ import Synchronization
 /// deletes finished jobs past their retention.
 public final class JobSweeper: Sendable {
     private let queue: WorkQueue
+    /// Told the count of jobs waiting in the database after every sweep: it decides the backlog limit.
+    private let admission: JobAdmission
     private let conninfo: String
     private let settings: JobSettings
     private let metrics: JobMetrics
@@ -26,7 +28,11 @@ public final class JobSweeper: Sendable {
     /// Rows deleted per retention statement, so deletion never holds long locks or bloats one transaction.
     private static let retentionBatch = 100
 
-    public init(queue: WorkQueue, conninfo: String, settings: JobSettings, metrics: JobMetrics, logger: Logger) {
+    public init(
+        queue: WorkQueue, admission: JobAdmission, conninfo: String, settings: JobSettings, metrics: JobMetrics,
+        logger: Logger
+    ) {
+        self.admission = admission
         self.queue = queue
         self.conninfo = conninfo
         self.settings = settings
@@ -117,7 +123,7 @@ public final class JobSweeper: Sendable {
             if now >= nextSweep {
                 if sweeper.claiming.load(ordering: .acquiring) { try claim(store) }
                 let backlog = try store.backlog()
-                sweeper.metrics.backlogQueued.store(backlog.queued, ordering: .relaxed)
+                sweeper.admission.observe(backlog)
                 sweeper.metrics.backlogProcessing.store(backlog.processing, ordering: .relaxed)
                 sweeper.metrics.oldestQueuedAgeMilliseconds.store(
                     Int(backlog.oldestQueuedAge * 1000), ordering: .relaxed)

@@ -125,6 +125,13 @@ public final class WorkQueue: @unchecked Sendable {
         inProgress.remove(id)
     }
 
+    /// The jobs a worker took with `next()` and has not `finished` yet.
+    public var withWorkers: [UUID] {
+        condition.lock()
+        defer { condition.unlock() }
+        return Array(inProgress)
+    }
+
     /// The jobs this replica holds right now: waiting here or with a worker. Heartbeats renew exactly these, so a
     /// lease on a job this process lost track of (an upload whose answer never arrived) runs out and the job is
     /// swept up again.

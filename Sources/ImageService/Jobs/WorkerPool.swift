@@ -36,8 +36,6 @@ public final class WorkerPool: Sendable {
     private let logger: Logger
     private let stopping = Atomic(false)
     private let finished = DispatchGroup()
-    /// The job each worker is running, by worker index: what shutdown hands back if the grace period runs out.
-    private let running = Mutex<[Int: UUID]>([:])
 
     /// `budget` is the shared one; without, the pool gets one of `count` slots of its own.
     public init(
@@ -77,7 +75,8 @@ public final class WorkerPool: Sendable {
         let remaining = deadline - .now
         let waited = finished.wait(timeout: .now() + .milliseconds(Int(max(remaining, .zero).milliseconds)))
         stopping.store(true, ordering: .releasing)
-        let unfinished = waited == .success ? [] : running.withLock { Array($0.values) }
+        // What the workers still run (the queue tracks it) is handed back when the grace period ran out.
+        let unfinished = waited == .success ? [] : queue.withWorkers
         return unstarted + unfinished
     }
 
@@ -113,14 +112,10 @@ public final class WorkerPool: Sendable {
         /// Runs the next job; nil once the queue is shut down, else whether the job was large.
         private mutating func runNextJob() -> Bool? {
             guard let job = pool.queue.next() else { return nil }
-            pool.running.withLock { $0[index] = job.id }
-            pool.metrics.busyWorkers.add(1, ordering: .relaxed)
             process(job)
             // Keep libpq's buffers from staying at the size of the largest result this worker ever wrote.
             if connection?.holdsLargeBuffers == true { connection = nil }
             pool.queue.finished(job.id)
-            pool.metrics.busyWorkers.subtract(1, ordering: .relaxed)
-            _ = pool.running.withLock { $0.removeValue(forKey: index) }
             return job.original.count >= Self.largeJobBytes
         }
 

@@ -6,10 +6,12 @@ public final class ServiceMetrics: Sendable {
     public let http = MetricsRegistry()
     public let jobs: JobMetrics
     private let queue: WorkQueue
+    private let admission: JobAdmission
 
-    public init(jobs: JobMetrics, queue: WorkQueue) {
+    public init(jobs: JobMetrics, queue: WorkQueue, admission: JobAdmission) {
         self.jobs = jobs
         self.queue = queue
+        self.admission = admission
         http.describe(
             "imageproc_http_requests_total", type: "counter", help: "Requests answered, by method, route and status.")
         http.describe(
@@ -69,10 +71,10 @@ public final class ServiceMetrics: Sendable {
                 "imageproc_db_errors_total", counter, "Database operations that failed for want of a connection.",
                 Double(jobs.databaseErrors.value)),
             .init("imageproc_queue_depth", gauge, "Jobs waiting in this replica's memory queue.", Double(queue.count)),
-            .init("imageproc_workers_busy", gauge, "Workers running a job now.", Double(jobs.busyWorkers.value)),
+            .init("imageproc_workers_busy", gauge, "Workers running a job now.", Double(queue.withWorkers.count)),
             .init(
                 "imageproc_backlog_queued", gauge, "Jobs queued in the database (last sweep).",
-                Double(jobs.backlogQueued.value)),
+                Double(admission.waiting)),
             .init(
                 "imageproc_backlog_processing", gauge, "Jobs processing anywhere (last sweep).",
                 Double(jobs.backlogProcessing.value)),

@@ -51,10 +51,11 @@ public final class Application: Sendable {
         workers = WorkerPool(
             count: configuration.workers, queue: queue, budget: imageWork, conninfo: configuration.databaseURL,
             kernel: kernel, settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger)
+        let admission = JobAdmission(queue: queue, budget: imageWork, settings: configuration.jobs)
         sweeper = JobSweeper(
-            queue: queue, conninfo: configuration.databaseURL, settings: configuration.jobs, metrics: metrics,
-            logger: logger)
-        serviceMetrics = ServiceMetrics(jobs: metrics, queue: queue)
+            queue: queue, admission: admission, conninfo: configuration.databaseURL, settings: configuration.jobs,
+            metrics: metrics, logger: logger)
+        serviceMetrics = ServiceMetrics(jobs: metrics, queue: queue, admission: admission)
         var router = Router(logger: logger, metrics: serviceMetrics, access: configuration.access)
         router.add(.get, "/metrics", access: .public) { [serviceMetrics] request, _ in
             _ = try QueryParameters(request.head, allowed: [])
@@ -68,8 +69,8 @@ public final class Application: Sendable {
             return .json(.ok, limits)
         }
         ImagesAPI(
-            database: database, photoDatabase: photoDatabase, queue: queue, kernel: kernel, previews: previews,
-            settings: configuration.jobs, completions: completions, metrics: metrics, logger: logger, schema: schema
+            database: database, photoDatabase: photoDatabase, admission: admission, kernel: kernel, previews: previews,
+            settings: configuration.jobs, completions: completions, logger: logger, schema: schema
         ).register(on: &router)
         OpenAPIDocument.register(path: configuration.openAPIPath, webRoot: configuration.webRoot, on: &router)
         if let webRoot = configuration.webRoot {

@@ -18,8 +18,10 @@ extension JobStore {
                 try connection.query("SELECT original_data AS data FROM processed_images WHERE id = $1", [id])
             case .processed:
                 try connection.query(
-                    "SELECT processed_data AS data FROM processed_images WHERE id = $1 AND status = 'completed'",
-                    [id])
+                    """
+                    SELECT processed_data AS data FROM processed_images
+                    WHERE id = $1 AND status = '\(JobStatus.completed.rawValue)'
+                    """, [id])
             }
         guard result.rowCount == 1 else { return nil }
         return try result.bytes(0, "data")
@@ -40,7 +42,7 @@ extension JobStore {
             case .processed:
                 """
                 SELECT substring(processed_data FROM $2::integer FOR $3::integer) AS part FROM processed_images
-                WHERE id = $1 AND status = 'completed'
+                WHERE id = $1 AND status = '\(JobStatus.completed.rawValue)'
                 """
             }
         let result = try connection.query(sql, [id, offset + 1, count])

@@ -58,9 +58,9 @@ extension JobStore {
     public func start(id: UUID, lease: JobLease) throws(PostgresError) -> JobAttempt? {
         let result = try connection.query(
             """
-            UPDATE processed_images SET status = 'processing', attempts = attempts + 1,
+            UPDATE processed_images SET status = '\(JobTransition.start.target!.rawValue)', attempts = attempts + 1,
                 lease_expires_at = now() + $3 * interval '1 millisecond', updated_at = now()
-            WHERE id = $1 AND locked_by = $2 AND status = 'queued'
+            WHERE id = $1 AND locked_by = $2 AND \(JobTransition.start.statusGuard)
             RETURNING attempts
             """, [id, lease.owner, Int(lease.duration.milliseconds)])
         guard result.rowCount == 1, let number = try result.int(0, 0) else { return nil }
@@ -83,7 +83,7 @@ extension JobStore {
             WITH candidates AS (
                 SELECT id, status, uploaded_at, original_bytes, coalesce(memory_estimate, 0) AS estimate
                 FROM processed_images
-                WHERE status IN ('queued', 'processing')
+                WHERE \(JobTransition.claim.statusGuard)
                     AND (locked_by IS NULL OR lease_expires_at < now())
                     AND (next_attempt_at IS NULL OR next_attempt_at <= now())
                 ORDER BY uploaded_at
@@ -99,12 +99,13 @@ extension JobStore {
                 ) AS sized
                 WHERE (running_bytes <= $4 AND running_estimate <= $6) OR (position = 1 AND $5)
             )
-            UPDATE processed_images AS job SET status = 'queued', locked_by = $1,
+            UPDATE processed_images AS job SET status = '\(JobTransition.claim.target!.rawValue)', locked_by = $1,
                 lease_expires_at = now() + $2 * interval '1 millisecond', updated_at = now()
             FROM fitting AS candidates
             WHERE job.id = candidates.id
             RETURNING job.id, job.operations, job.width, job.height, job.fit, job.output_format, job.quality,
-                job.original_data, job.memory_estimate, candidates.status = 'processing' AS was_abandoned
+                job.original_data, job.memory_estimate,
+                candidates.status = '\(JobStatus.processing.rawValue)' AS was_abandoned
             """, [lease.owner, Int(lease.duration.milliseconds), limit, maxBytes, firstAlways, maxEstimate])
         return try (0..<result.rowCount).map { row throws(PostgresError) in
             let job = PendingJob(
@@ -125,7 +126,7 @@ extension JobStore {
         return try connection.query(
             """
             UPDATE processed_images SET lease_expires_at = now() + $2 * interval '1 millisecond'
-            WHERE id = ANY($3::uuid[]) AND locked_by = $1 AND status IN ('queued', 'processing')
+            WHERE id = ANY($3::uuid[]) AND locked_by = $1 AND \(JobTransition.renewLease.statusGuard)
             """, [lease.owner, Int(lease.duration.milliseconds), array]
         ).affectedRows
     }
@@ -135,9 +136,9 @@ extension JobStore {
     public func release(id: UUID, owner: String, retryAfter: Duration? = nil) throws(PostgresError) -> Bool {
         try connection.query(
             """
-            UPDATE processed_images SET status = 'queued', locked_by = NULL, lease_expires_at = NULL,
-                next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
-            WHERE id = $1 AND locked_by = $2 AND status IN ('queued', 'processing')
+            UPDATE processed_images SET status = '\(JobTransition.release.target!.rawValue)', locked_by = NULL,
+                lease_expires_at = NULL, next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
+            WHERE id = $1 AND locked_by = $2 AND \(JobTransition.release.statusGuard)
             """, [id, owner, retryAfter.map { Int($0.milliseconds) }]
         ).affectedRows == 1
     }
@@ -148,8 +149,9 @@ extension JobStore {
     public func releaseAll(owner: String) throws(PostgresError) -> Int {
         try connection.query(
             """
-            UPDATE processed_images SET status = 'queued', locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-            WHERE locked_by = $1 AND status IN ('queued', 'processing')
+            UPDATE processed_images SET status = '\(JobTransition.release.target!.rawValue)', locked_by = NULL,
+                lease_expires_at = NULL, updated_at = now()
+            WHERE locked_by = $1 AND \(JobTransition.release.statusGuard)
             """, [owner]
         ).affectedRows
     }
@@ -161,7 +163,7 @@ extension JobStore {
             """
             DELETE FROM processed_images WHERE id IN (
                 SELECT id FROM processed_images
-                WHERE status IN ('completed', 'failed') AND processed_at < now() - $1 * interval '1 day'
+                WHERE \(JobStatus.sqlCondition(JobStatus.terminal)) AND processed_at < now() - $1 * interval '1 day'
                 LIMIT $2)
             """, [days, limit]
         ).affectedRows
@@ -175,7 +177,7 @@ extension JobStore {
                 count(*) FILTER (WHERE status = 'processing') AS processing,
                 coalesce(extract(epoch FROM now() - min(uploaded_at) FILTER (WHERE status = 'queued')), 0)::float8::text
                     AS oldest
-            FROM processed_images WHERE status IN ('queued', 'processing')
+            FROM processed_images WHERE \(JobStatus.sqlCondition(JobStatus.unfinished))
             """)
         return BacklogStatistics(
             queued: try result.int(0, "queued") ?? 0, processing: try result.int(0, "processing") ?? 0,

@@ -9,8 +9,8 @@ import PostgresClient
 /// fetch image bytes, and status updates never name the image columns: PostgreSQL keeps an unchanged out-of-line
 /// (TOAST) value by reference in the new row version, so the megabytes are not rewritten.
 ///
-/// Transitions only leave `queued` and `processing`: ``complete(id:result:)`` and ``fail(id:failure:)`` on a job that
-/// is already finished or deleted change nothing and return false.
+/// Every status change is a ``JobTransition``, its `status` guard and new status taken from it: a statement on a job
+/// in another status (finished, deleted, taken over) changes nothing and returns false.
 public struct JobStore {
     public let connection: PostgresConnection
 
@@ -53,7 +53,7 @@ public struct JobStore {
                 id, status, operations, width, height, fit, output_format, quality, filename, metadata,
                 original_data, original_format, original_width, original_height, original_bytes,
                 locked_by, lease_expires_at, idempotency_key, request_fingerprint, memory_estimate)
-            VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14,
+            VALUES ($1, '\(JobStatus.initial.rawValue)', $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14,
                 $15, now() + $16 * interval '1 millisecond', $17,
                 CASE WHEN $17::text IS NULL THEN NULL ELSE md5($10 || convert_to($18, 'UTF8')) END, $19)
             ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -140,7 +140,7 @@ public struct JobStore {
         try image(
             """
             SELECT processed_data AS data, processed_format AS format FROM processed_images
-            WHERE id = $1 AND status = 'completed'
+            WHERE id = $1 AND status = '\(JobStatus.completed.rawValue)'
             """, id)
     }
 
@@ -150,11 +150,12 @@ public struct JobStore {
     public func complete(_ attempt: JobAttempt, result: ProcessedImage) throws(PostgresError) -> Bool {
         try connection.query(
             """
-            UPDATE processed_images SET status = 'completed', processed_data = $4, processed_format = $5,
+            UPDATE processed_images SET status = '\(JobTransition.complete.target!.rawValue)', processed_data = $4,
+                processed_format = $5,
                 processed_width = $6, processed_height = $7, processed_bytes = $8,
                 error_code = NULL, error_message = NULL, processed_at = now(), updated_at = now(),
                 locked_by = NULL, lease_expires_at = NULL
-            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'processing'
+            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND \(JobTransition.complete.statusGuard)
             """,
             [
                 attempt.id, attempt.owner, attempt.number, result.bytes, result.info.format.rawValue,
@@ -168,9 +169,9 @@ public struct JobStore {
     public func fail(_ attempt: JobAttempt, failure: JobFailure) throws(PostgresError) -> Bool {
         try connection.query(
             """
-            UPDATE processed_images SET status = 'failed', error_code = $4, error_message = $5,
-                processed_at = now(), updated_at = now(), locked_by = NULL, lease_expires_at = NULL
-            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'processing'
+            UPDATE processed_images SET status = '\(JobTransition.fail.target!.rawValue)', error_code = $4,
+                error_message = $5, processed_at = now(), updated_at = now(), locked_by = NULL, lease_expires_at = NULL
+            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND \(JobTransition.fail.statusGuard)
             """, [attempt.id, attempt.owner, attempt.number, failure.code, failure.message]
         ).affectedRows == 1
     }

@@ -73,15 +73,17 @@ import Testing
             let settings = JobSettings(
                 replicaID: "sweeper-test", leaseDuration: .seconds(10), heartbeatInterval: .milliseconds(200),
                 sweepInterval: .milliseconds(100), shutdownGracePeriod: .seconds(1))
-            let sweeper = JobSweeper(queue: queue, conninfo: url, settings: settings, metrics: metrics, logger: logger)
+            let admission = JobAdmission(queue: queue, budget: ImageWorkBudget(slots: 1), settings: settings)
+            let sweeper = JobSweeper(
+                queue: queue, admission: admission, conninfo: url, settings: settings, metrics: metrics, logger: logger)
             sweeper.start()
             defer { sweeper.stop() }
             try await blocking {
-                for _ in 0..<50 where metrics.backlogQueued.load(ordering: .relaxed) != 5 {
+                for _ in 0..<50 where admission.waiting != 5 {
                     Thread.sleep(forTimeInterval: 0.1)
                 }
             }
-            #expect(metrics.backlogQueued.load(ordering: .relaxed) == 5)
+            #expect(admission.waiting == 5)
             // No original that could not fit was read.
             #expect(metrics.claimed.value == 0)
         }

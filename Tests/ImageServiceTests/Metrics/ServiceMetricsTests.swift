@@ -17,7 +17,10 @@ import Testing
     }
 
     @Test func countsMadeUpMethodsInOneOtherSeries() {
-        let metrics = ServiceMetrics(jobs: JobMetrics(), queue: WorkQueue(capacity: 1, byteCapacity: 1))
+        let queue = WorkQueue(capacity: 1, byteCapacity: 1)
+        let metrics = ServiceMetrics(
+            jobs: JobMetrics(), queue: queue,
+            admission: JobAdmission(queue: queue, budget: ImageWorkBudget(slots: 1), settings: JobSettings()))
         for method in Self.madeUpMethods(300) + ["get", "Get", "CONNECT"] {
             metrics.recordRequest(
                 method: HTTPMethod(rawValue: method), route: "unauthorized", status: .unauthorized, seconds: 0.001,

@@ -65,16 +65,26 @@ import Testing
         #expect(service.application.metrics.recovered.value == 1)
     }
 
+    /// The API alone, over the pools given, with default settings and a budget of its own.
+    private static func api(
+        database: PostgresPool, photoDatabase: PostgresPool? = nil, queue: WorkQueue, logger: Logger
+    ) -> ImagesAPI {
+        let budget = ImageWorkBudget(slots: 2)
+        let kernel = ImageKernel()
+        return ImagesAPI(
+            database: database, photoDatabase: photoDatabase,
+            admission: JobAdmission(queue: queue, budget: budget, settings: JobSettings()), kernel: kernel,
+            previews: PreviewRenderer(kernel: kernel, budget: budget), settings: JobSettings(),
+            completions: JobCompletionSignal(), logger: logger)
+    }
+
     @Test func anUnreachableDatabaseAnswers503WithRetryAfter() async throws {
         var logger = Logger(label: "unreachable-test")
         logger.logLevel = .critical
         let database = PostgresPool(conninfo: TestDatabase.unreachableURL, maxConnections: 2)
         let queue = WorkQueue(capacity: 4, byteCapacity: 1 << 20)
         var router = Router(logger: logger)
-        ImagesAPI(
-            database: database, queue: queue, kernel: ImageKernel(), settings: JobSettings(),
-            completions: JobCompletionSignal(), metrics: JobMetrics(), logger: logger
-        ).register(on: &router)
+        Self.api(database: database, queue: queue, logger: logger).register(on: &router)
         let server = try HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), responder: router, logger: logger)
         let port = try server.start()
@@ -103,9 +113,8 @@ import Testing
         let photoDatabase = PostgresPool(conninfo: TestDatabase.unreachableURL, maxConnections: 1)
         defer { database.shutdown() }
         var router = Router(logger: logger)
-        ImagesAPI(
+        Self.api(
             database: database, photoDatabase: photoDatabase, queue: WorkQueue(capacity: 4, byteCapacity: 64 << 20),
-            kernel: ImageKernel(), settings: JobSettings(), completions: JobCompletionSignal(), metrics: JobMetrics(),
             logger: logger
         ).register(on: &router)
         let server = try HTTPServer(
