@@ -4,11 +4,6 @@ import PostgresClient
 
 // How the errors of other layers are told to clients. The only place that maps them to statuses.
 
-extension HTTPParseError: HTTPResponseError {
-    public var errorCode: String { code }
-    public var publicMessage: String { message }
-}
-
 extension InvalidParameter: HTTPResponseError {
     public var status: HTTPStatus { .badRequest }
     public var errorCode: String { "invalid_parameter" }

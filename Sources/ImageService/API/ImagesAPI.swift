@@ -100,8 +100,8 @@ public struct ImagesAPI: Sendable {
         }
         switch outcome {
         case .created(let record):
-            admission.stored(
-                ticket, as: PendingJob(id: record.id, options: options, original: job.original, memoryEstimate: estimate))
+            let pending = PendingJob(id: record.id, options: options, original: job.original, memoryEstimate: estimate)
+            admission.stored(ticket, as: pending)
             let view = JobView(record)
             return .json(
                 .accepted,

@@ -2,7 +2,8 @@ import Imaging
 import Synchronization
 
 /// Where an upload goes, decided in one place, before its row is written:
-/// - refused when its estimated peak is larger than all the image work (``ImageError/tooLargeForMemory(estimate:budget:)``);
+/// - refused when its estimated peak is larger than all the image work
+///   (``ImageError/tooLargeForMemory(estimate:budget:)``);
 /// - held by this replica and handed to a worker once stored, when the memory queue has room (a reservation
 ///   there, and this replica's lease on the row);
 /// - otherwise stored for whichever replica sweeps first, unless the jobs already waiting in the database reach

@@ -88,4 +88,63 @@ import Testing
             #expect(metrics.claimed.value == 0)
         }
     }
+
+    /// A sweeper on a migrated scratch schema with an empty memory queue, sweeping every `interval`.
+    private static func withSweeper(
+        interval: Duration,
+        _ body: @escaping @Sendable (_ store: JobStore, _ queue: WorkQueue, _ metrics: JobMetrics) throws -> Void
+    ) async throws {
+        try await TestDatabase.withScratchSchemaAsync { schema in
+            try await blocking {
+                let url = try TestDatabase.url(options: "-c search_path=\(schema)")
+                let store = JobStore(connection: try PostgresConnection(url))
+                try Migrations.run(on: store.connection)
+                let queue = WorkQueue(capacity: 8, byteCapacity: 1 << 20)
+                let metrics = JobMetrics()
+                var logger = Logger(label: "sweeper-test")
+                logger.logLevel = .critical
+                let settings = JobSettings(
+                    replicaID: "sweeper-test", leaseDuration: .seconds(60), sweepInterval: interval,
+                    shutdownGracePeriod: .seconds(1))
+                let admission = JobAdmission(queue: queue, budget: ImageWorkBudget(slots: 1), settings: settings)
+                let sweeper = JobSweeper(
+                    queue: queue, admission: admission, conninfo: url, settings: settings, metrics: metrics,
+                    logger: logger)
+                // A job another replica holds: the first sweep (at once) cannot take it, but counts it.
+                _ = try store.insert(Self.job(bytes: 10), lease: JobLease(owner: "elsewhere", duration: .seconds(60)))
+                sweeper.start()
+                defer { sweeper.stop() }
+                let deadline = Date().addingTimeInterval(10)
+                while admission.waiting != 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+                try #require(admission.waiting == 1)
+                try body(store, queue, metrics)
+            }
+        }
+    }
+
+    /// Waits up to `seconds` for the sweeper to claim a job into `queue`.
+    private static func claimed(_ queue: WorkQueue, within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while queue.count == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        return queue.count == 1
+    }
+
+    /// (Whose notification wakes it is not checked: the channel is the database's, and suites beside this one notify
+    /// it too. Without any, the sweep would come after 30 s.)
+    @Test func aNotificationWakesTheSweepLongBeforeItsInterval() async throws {
+        try await Self.withSweeper(interval: .seconds(30)) { store, queue, metrics in
+            _ = try store.insert(Self.job(bytes: 100)).created()
+            try store.connection.notify(JobSettings.channel)
+            #expect(Self.claimed(queue, within: 3))
+            #expect(metrics.claimed.value == 1)
+        }
+    }
+
+    @Test func aJobStoredWithoutANotificationIsFoundByThePeriodicSweep() async throws {
+        try await Self.withSweeper(interval: .milliseconds(500)) { store, queue, metrics in
+            _ = try store.insert(Self.job(bytes: 100)).created()
+            #expect(Self.claimed(queue, within: 3))
+            #expect(metrics.claimed.value == 1)
+        }
+    }
 }
