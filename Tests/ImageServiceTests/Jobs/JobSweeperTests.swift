@@ -94,31 +94,26 @@ import Testing
         interval: Duration,
         _ body: @escaping @Sendable (_ store: JobStore, _ queue: WorkQueue, _ metrics: JobMetrics) throws -> Void
     ) async throws {
-        try await TestDatabase.withScratchSchemaAsync { schema in
-            try await blocking {
-                let url = try TestDatabase.url(options: "-c search_path=\(schema)")
-                let store = JobStore(connection: try PostgresConnection(url))
-                try Migrations.run(on: store.connection)
-                let queue = WorkQueue(capacity: 8, byteCapacity: 1 << 20)
-                let metrics = JobMetrics()
-                var logger = Logger(label: "sweeper-test")
-                logger.logLevel = .critical
-                let settings = JobSettings(
-                    replicaID: "sweeper-test", leaseDuration: .seconds(60), sweepInterval: interval,
-                    shutdownGracePeriod: .seconds(1))
-                let admission = JobAdmission(queue: queue, budget: ImageWorkBudget(slots: 1), settings: settings)
-                let sweeper = JobSweeper(
-                    queue: queue, admission: admission, conninfo: url, settings: settings, metrics: metrics,
-                    logger: logger)
-                // A job another replica holds: the first sweep (at once) cannot take it, but counts it.
-                _ = try store.insert(Self.job(bytes: 10), lease: JobLease(owner: "elsewhere", duration: .seconds(60)))
-                sweeper.start()
-                defer { sweeper.stop() }
-                let deadline = Date().addingTimeInterval(10)
-                while admission.waiting != 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-                try #require(admission.waiting == 1)
-                try body(store, queue, metrics)
-            }
+        try await TestDatabase.withMigratedScratchSchema { url, store in
+            let queue = WorkQueue(capacity: 8, byteCapacity: 1 << 20)
+            let metrics = JobMetrics()
+            var logger = Logger(label: "sweeper-test")
+            logger.logLevel = .critical
+            let settings = JobSettings(
+                replicaID: "sweeper-test", leaseDuration: .seconds(60), sweepInterval: interval,
+                shutdownGracePeriod: .seconds(1))
+            let admission = JobAdmission(queue: queue, budget: ImageWorkBudget(slots: 1), settings: settings)
+            let sweeper = JobSweeper(
+                queue: queue, admission: admission, conninfo: url, settings: settings, metrics: metrics,
+                logger: logger)
+            // A job another replica holds: the first sweep (at once) cannot take it, but counts it.
+            _ = try store.insert(Self.job(bytes: 10), lease: JobLease(owner: "elsewhere", duration: .seconds(60)))
+            sweeper.start()
+            defer { sweeper.stop() }
+            let deadline = Date().addingTimeInterval(10)
+            while admission.waiting != 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            try #require(admission.waiting == 1)
+            try body(store, queue, metrics)
         }
     }
 

@@ -20,31 +20,26 @@ import Testing
         _ body: @escaping @Sendable (_ store: JobStore, _ job: PendingJob, _ budget: ImageWorkBudget,
             _ metrics: JobMetrics, _ queue: WorkQueue) throws -> Void
     ) async throws {
-        try await TestDatabase.withScratchSchemaAsync { schema in
-            try await blocking {
-                let url = try TestDatabase.url(options: "-c search_path=\(schema)")
-                let store = JobStore(connection: try PostgresConnection(url))
-                try Migrations.run(on: store.connection)
-                let png = TestImages.colorfulPNG(width: 16, height: 12)
-                let options = ProcessingOptions(operations: [.grayscale])
-                let record = try store.insert(
-                    NewJob(
-                        original: png, originalInfo: try ImageKernel().probe(png), options: options, filename: nil,
-                        metadata: nil),
-                    lease: settings.lease
-                ).created()
-                let queue = WorkQueue(capacity: 4, byteCapacity: 1 << 20)
-                let metrics = JobMetrics()
-                var logger = Logger(label: "pool-test")
-                logger.logLevel = .critical
-                let budget = ImageWorkBudget(slots: 1)
-                let pool = WorkerPool(
-                    count: 1, queue: queue, budget: budget, conninfo: url, kernel: ImageKernel(), settings: settings,
-                    completions: JobCompletionSignal(), metrics: metrics, logger: logger)
-                pool.start()
-                defer { _ = pool.stop(deadline: .now + .seconds(2)) }
-                try body(store, PendingJob(id: record.id, options: options, original: png), budget, metrics, queue)
-            }
+        try await TestDatabase.withMigratedScratchSchema { url, store in
+            let png = TestImages.colorfulPNG(width: 16, height: 12)
+            let options = ProcessingOptions(operations: [.grayscale])
+            let record = try store.insert(
+                NewJob(
+                    original: png, originalInfo: try ImageKernel().probe(png), options: options, filename: nil,
+                    metadata: nil),
+                lease: settings.lease
+            ).created()
+            let queue = WorkQueue(capacity: 4, byteCapacity: 1 << 20)
+            let metrics = JobMetrics()
+            var logger = Logger(label: "pool-test")
+            logger.logLevel = .critical
+            let budget = ImageWorkBudget(slots: 1)
+            let pool = WorkerPool(
+                count: 1, queue: queue, budget: budget, conninfo: url, kernel: ImageKernel(), settings: settings,
+                completions: JobCompletionSignal(), metrics: metrics, logger: logger)
+            pool.start()
+            defer { _ = pool.stop(deadline: .now + .seconds(2)) }
+            try body(store, PendingJob(id: record.id, options: options, original: png), budget, metrics, queue)
         }
     }
 
