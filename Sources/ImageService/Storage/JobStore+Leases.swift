@@ -1,54 +1,6 @@
 import Foundation
 import PostgresClient
 
-/// A replica's hold on a job: who (`owner`, the replica id) and for how long from now.
-public struct JobLease: Sendable, Equatable {
-    public var owner: String
-    public var duration: Duration
-
-    public init(owner: String, duration: Duration) {
-        self.owner = owner
-        self.duration = duration
-    }
-}
-
-/// One run of a job by one replica: the key that a result write must match, so that only the current attempt
-/// writes and writing twice changes nothing.
-public struct JobAttempt: Sendable, Equatable {
-    public var id: UUID
-    public var owner: String
-    public var number: Int
-
-    public init(id: UUID, owner: String, number: Int) {
-        self.id = id
-        self.owner = owner
-        self.number = number
-    }
-}
-
-/// What became of an upload: stored, or an earlier upload with the same idempotency key.
-public enum InsertOutcome: Sendable, Equatable {
-    case created(JobRecord)
-    /// The key was used within 24 hours for the same bytes and parameters: this is that job.
-    case existing(JobRecord)
-    /// The key was used within 24 hours for a different upload.
-    case keyReused
-}
-
-/// A job a sweep took, and whether it was taken from a replica whose lease had run out.
-public struct ClaimedJob: Sendable {
-    public var job: PendingJob
-    public var wasAbandoned: Bool
-}
-
-/// The unfinished part of the table, for gauges and back-pressure.
-public struct BacklogStatistics: Sendable, Equatable {
-    public var queued: Int
-    public var processing: Int
-    /// Seconds since the oldest queued job was uploaded; 0 when none waits.
-    public var oldestQueuedAge: Double
-}
-
 /// The lease protocol that lets many replicas share the table as a durable queue (the way river or Oban use
 /// PostgreSQL): a job is held by at most one replica at a time, held jobs are kept alive by heartbeats, and a job
 /// whose holder stopped heartbeating is taken over by the next sweep.
