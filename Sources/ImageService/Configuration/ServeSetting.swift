@@ -47,6 +47,31 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     /// The environment variable with comma-separated API tokens, read besides ``apiTokensFile``'s file.
     public static let apiTokensVariable = "IMAGEPROC_API_TOKENS"
 
+    /// The values an integer setting takes; outside them `serve` refuses to start rather than, say, start 4000
+    /// worker threads for a typo. Nil for settings that are not integers.
+    public var range: ClosedRange<Int>? {
+        switch self {
+        case .port: 0...65535
+        case .workers: 1...256
+        // PostgreSQL keeps a bytea value of at most 1 GB.
+        case .maxBodyBytes: 1...(1 << 30)
+        case .maxPixels: 1...1_000_000_000
+        case .maxEnlargement: 1...64
+        case .queueCapacity: 1...100_000
+        // A lease is renewed every quarter of it: below 4 s, heartbeats would come every second or faster.
+        case .leaseSeconds: 4...86_400
+        case .sweepSeconds: 1...3600
+        case .maxAttempts: 1...1000
+        case .shutdownGraceSeconds: 0...3600
+        case .maxBacklog: 1...100_000_000
+        // 0 keeps every job.
+        case .retentionDays: 0...36_500
+        case .host, .allowAnonymous, .memoryBudget, .webRoot, .replicaID, .apiTokensFile, .corsOrigins, .databaseURL,
+            .logLevel, .logFormat:
+            nil
+        }
+    }
+
     /// What `imageproc serve --help` says of the setting.
     public var help: String {
         "\(summary) (env \(environmentVariable)\(defaultText.map { ", default \($0)" } ?? ""))."

@@ -14,16 +14,16 @@ extension ServiceConfiguration {
         let settings = SettingsReader(flags: flags, environment: environment)
         var http = HTTPServerConfiguration(
             host: settings.text(.host) ?? HTTPServerConfiguration.defaultHost,
-            port: try settings.integer(.port, default: HTTPServerConfiguration.defaultPort, in: 0...65535))
-        http.limits.maxBodyBytes = try settings.integer(.maxBodyBytes, default: http.limits.maxBodyBytes, in: 1...)
+            port: try settings.integer(.port, default: HTTPServerConfiguration.defaultPort))
+        http.limits.maxBodyBytes = try settings.integer(.maxBodyBytes, default: http.limits.maxBodyBytes)
         let origins = (settings.text(.corsOrigins) ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self.init(
             http: http,
             databaseURL: settings.text(.databaseURL) ?? "",
-            workers: try settings.integer(.workers, default: Self.defaultWorkers, in: 1...),
-            queueCapacity: try settings.integer(.queueCapacity, default: Self.defaultQueueCapacity, in: 1...),
-            maxPixels: try settings.integer(.maxPixels, default: Self.defaultMaxPixels, in: 1...),
+            workers: try settings.integer(.workers, default: Self.defaultWorkers),
+            queueCapacity: try settings.integer(.queueCapacity, default: Self.defaultQueueCapacity),
+            maxPixels: try settings.integer(.maxPixels, default: Self.defaultMaxPixels),
             webRoot: settings.text(.webRoot)
                 ?? (FileManager.default.fileExists(atPath: "web/index.html") ? "web" : nil),
             access: AccessPolicy(tokens: try settings.tokens(), allowedOrigins: Set(origins)),
@@ -51,18 +51,18 @@ extension ServiceConfiguration {
 
 extension JobSettings {
     fileprivate init(_ settings: SettingsReader, port: Int) throws(ConfigurationError) {
-        let retention = try settings.integer(.retentionDays, default: 0, in: 0...)
+        let retention = try settings.integer(.retentionDays, default: 0)
         self.init(
             replicaID: settings.text(.replicaID) ?? Self.defaultReplicaID(port: port),
-            leaseDuration: try settings.seconds(.leaseSeconds, default: Self.defaultLeaseDuration, in: 4...),
-            sweepInterval: try settings.seconds(.sweepSeconds, default: Self.defaultSweepInterval, in: 1...),
-            maxAttempts: try settings.integer(.maxAttempts, default: Self.defaultMaxAttempts, in: 1...),
+            leaseDuration: try settings.seconds(.leaseSeconds, default: Self.defaultLeaseDuration),
+            sweepInterval: try settings.seconds(.sweepSeconds, default: Self.defaultSweepInterval),
+            maxAttempts: try settings.integer(.maxAttempts, default: Self.defaultMaxAttempts),
             shutdownGracePeriod: try settings.seconds(
-                .shutdownGraceSeconds, default: Self.defaultShutdownGracePeriod, in: 0...),
-            maxBacklog: try settings.integer(.maxBacklog, default: Self.defaultMaxBacklog, in: 1...),
+                .shutdownGraceSeconds, default: Self.defaultShutdownGracePeriod),
+            maxBacklog: try settings.integer(.maxBacklog, default: Self.defaultMaxBacklog),
             retentionDays: retention > 0 ? retention : nil,
             maxEnlargement: try settings.integer(
-                .maxEnlargement, default: ProcessingOptions.defaultMaxEnlargement, in: 1...))
+                .maxEnlargement, default: ProcessingOptions.defaultMaxEnlargement))
     }
 }
 
@@ -84,29 +84,19 @@ private struct SettingsReader {
         ["1", "true"].contains(text(setting) ?? "")
     }
 
-    func integer(_ setting: ServeSetting, default fallback: Int, in range: ClosedRange<Int>)
-        throws(ConfigurationError) -> Int
-    {
+    /// An integer setting within its ``ServeSetting/range``.
+    func integer(_ setting: ServeSetting, default fallback: Int) throws(ConfigurationError) -> Int {
         guard let text = text(setting) else { return fallback }
+        let range = setting.range ?? Int.min...Int.max
         guard let value = Int(text), range.contains(value) else {
-            let allowed =
-                range.upperBound == .max
-                ? "of at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
-            throw ConfigurationError("\(names(setting)) must be an integer \(allowed), not \(text)")
+            throw ConfigurationError(
+                "\(names(setting)) must be an integer from \(range.lowerBound) to \(range.upperBound), not \(text)")
         }
         return value
     }
 
-    func integer(_ setting: ServeSetting, default fallback: Int, in range: PartialRangeFrom<Int>)
-        throws(ConfigurationError) -> Int
-    {
-        try integer(setting, default: fallback, in: range.lowerBound...Int.max)
-    }
-
-    func seconds(_ setting: ServeSetting, default fallback: Duration, in range: PartialRangeFrom<Int>)
-        throws(ConfigurationError) -> Duration
-    {
-        .seconds(try integer(setting, default: Int(fallback.components.seconds), in: range))
+    func seconds(_ setting: ServeSetting, default fallback: Duration) throws(ConfigurationError) -> Duration {
+        .seconds(try integer(setting, default: Int(fallback.components.seconds)))
     }
 
     func choice<Value>(_ setting: ServeSetting, default fallback: Value, _ parse: (String) -> Value?)

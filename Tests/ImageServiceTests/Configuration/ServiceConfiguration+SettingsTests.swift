@@ -110,8 +110,11 @@ import Testing
         #expect(Self.message([:], ["PORT": "eighty"]) == expected)
         #expect(
             Self.message([.leaseSeconds: "3"])
-                == "--lease-seconds (IMAGEPROC_LEASE_SECONDS) must be an integer of at least 4, not 3")
+                == "--lease-seconds (IMAGEPROC_LEASE_SECONDS) must be an integer from 4 to 86400, not 3")
         #expect(Self.message([.workers: "0"])?.hasPrefix("--workers (IMAGEPROC_WORKERS)") == true)
+        #expect(
+            Self.message([.workers: "4000"]) == "--workers (IMAGEPROC_WORKERS) must be an integer from 1 to 256, not 4000")
+        #expect(Self.message([.maxBodyBytes: "\(2 << 30)"]) != nil)
         #expect(Self.message([.queueCapacity: "-1"]) != nil)
         #expect(Self.message([.maxEnlargement: "0"]) != nil)
         #expect(Self.message([.sweepSeconds: "0"]) != nil)
@@ -136,6 +139,24 @@ import Testing
         let maxBody = configuration.http.limits.maxBodyBytes
         #expect(configuration.http.bodyBudgetBytes == Self.fourGiB.requestBodyBytes(maxBodyBytes: maxBody))
         #expect(configuration.imageWorkBytes == Self.fourGiB.imageWorkBytes(maxBodyBytes: maxBody))
+    }
+
+    @Test func everyIntegerDefaultIsWithinItsSettingsRange() throws {
+        let configuration = try Self.configuration()
+        let defaults: [ServeSetting: Int] = [
+            .port: configuration.http.port, .workers: configuration.workers,
+            .maxBodyBytes: configuration.http.limits.maxBodyBytes, .maxPixels: configuration.maxPixels,
+            .maxEnlargement: configuration.jobs.maxEnlargement, .queueCapacity: configuration.queueCapacity,
+            .leaseSeconds: Int(configuration.jobs.leaseDuration.components.seconds),
+            .sweepSeconds: Int(configuration.jobs.sweepInterval.components.seconds),
+            .maxAttempts: configuration.jobs.maxAttempts,
+            .shutdownGraceSeconds: Int(configuration.jobs.shutdownGracePeriod.components.seconds),
+            .maxBacklog: configuration.jobs.maxBacklog, .retentionDays: 0,
+        ]
+        #expect(Set(defaults.keys) == Set(ServeSetting.allCases.filter { $0.range != nil }))
+        for (setting, value) in defaults {
+            #expect(setting.range?.contains(value) == true, "\(setting)")
+        }
     }
 
     @Test func everySettingHasItsOwnFlagAndVariableAndHelpNamingTheVariable() {
