@@ -113,7 +113,8 @@ import Testing
                 == "--lease-seconds (IMAGEPROC_LEASE_SECONDS) must be an integer from 4 to 86400, not 3")
         #expect(Self.message([.workers: "0"])?.hasPrefix("--workers (IMAGEPROC_WORKERS)") == true)
         #expect(
-            Self.message([.workers: "4000"]) == "--workers (IMAGEPROC_WORKERS) must be an integer from 1 to 256, not 4000")
+            Self.message([.workers: "4000"])
+                == "--workers (IMAGEPROC_WORKERS) must be an integer from 1 to 256, not 4000")
         #expect(Self.message([.maxBodyBytes: "\(2 << 30)"]) != nil)
         #expect(Self.message([.queueCapacity: "-1"]) != nil)
         #expect(Self.message([.maxEnlargement: "0"]) != nil)
