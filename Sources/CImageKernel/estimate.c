@@ -26,7 +26,7 @@ typedef struct stream_estimate {
 } stream_estimate;
 
 /// The operations' steps on top of the decoder's `decoded`, each for the rows the one before leaves.
-static stream_estimate estimate_stream(const ik_options *options, const ik_info *info, const ik__resize_plans *plans,
+static stream_estimate estimate_stream(const ik_options *options, const ik__job *job,
                                        const ik__decode_estimate *decoded) {
     // While the rows stream, the decoder and every step are alive at once.
     stream_estimate result = {decoded->peak_bytes, decoded->width, decoded->height, decoded->channels};
@@ -39,10 +39,10 @@ static stream_estimate estimate_stream(const ik_options *options, const ik_info 
             continue;
         }
         // As the step maps its plan onto the size its rows come in.
-        ik__resize_plan step = plans->plans[resize];
+        ik__resize_plan step = job->plans.plans[resize];
         uint32_t planned_width = 0;
         uint32_t planned_height = 0;
-        ik__planned_source(plans, resize, info, &planned_width, &planned_height);
+        ik__planned_source(&job->plans, resize, &job->info, &planned_width, &planned_height);
         ik__plan_rescale(&step, planned_width, planned_height, result.width, result.height);
         uint64_t resized = ik__resize_rows_peak_bytes(result.width, result.height, result.channels, &step);
         result.peak_bytes = ik__sat_add(result.peak_bytes, resized);
@@ -130,19 +130,12 @@ ik_status ik_estimate_peak(const unsigned char *data, size_t size, const ik_opti
         ik__clear_message(message, capacity);
         return IK_OK;
     }
-    ik__resize_plans plans;
-    status = ik__plan_resizes(&job.info, job.orientation, options, &plans, message, capacity);
-    if (status != IK_OK) {
-        return status;
-    }
-    ik__jpeg_request request = {
-        .scale_eighths = plans.scale_eighths, .gray = job.gray, .max_pixels = options->max_pixels};
     ik__decode_estimate decoded;
-    status = decode_estimate(data, size, job.info.format, &request, &decoded, message, capacity);
+    status = decode_estimate(data, size, job.info.format, &job.request, &decoded, message, capacity);
     if (status != IK_OK) {
         return status;
     }
-    stream_estimate stream = estimate_stream(options, &job.info, &plans, &decoded);
+    stream_estimate stream = estimate_stream(options, &job, &decoded);
     int swapped = ik__orientation_swaps_axes(job.orientation);
     encode_side side;
     status = estimate_encoding(job.format, swapped ? stream.height : stream.width,

@@ -71,8 +71,9 @@ static ik_status plan_upright(uint32_t width, uint32_t height, int orientation, 
     return status;
 }
 
-ik_status ik__plan_resizes(const ik_info *info, int orientation, const ik_options *options, ik__resize_plans *result,
-                           char *message, size_t capacity) {
+/// Plans every resize of `options` for the stored image `info` describes, whose upright form `orientation` turns.
+static ik_status plan_resizes(const ik_info *info, int orientation, const ik_options *options, ik__resize_plans *result,
+                              char *message, size_t capacity) {
     memset(result, 0, sizeof(*result));
     result->scale_eighths = 8;
     uint32_t width = info->width;
@@ -118,5 +119,8 @@ ik_status ik__prepare_job(const unsigned char *data, size_t size, const ik_optio
     job->gray = contains(options, IK_OP_GRAYSCALE);
     job->may_transcode = input == IK_FORMAT_JPEG && job->format == IK_FORMAT_JPEG && options->operation_count == 1 &&
                          job->gray && job->orientation == 1;
-    return IK_OK;
+    status = plan_resizes(&job->info, job->orientation, options, &job->plans, message, capacity);
+    job->request = (ik__jpeg_request){
+        .scale_eighths = job->plans.scale_eighths, .gray = job->gray, .max_pixels = options->max_pixels};
+    return status;
 }

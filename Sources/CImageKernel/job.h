@@ -12,22 +12,6 @@
 ik_status ik__read_header(const unsigned char *data, size_t size, uint64_t max_pixels, ik_info *info, char *message,
                           size_t capacity);
 
-/// What ik_process and ik_estimate_peak work out before any pixel: the header, the format to encode to, the
-/// EXIF orientation, and whether the grayscale transcode may take the job.
-typedef struct ik__job {
-    ik_info info;
-    ik_format format;
-    int orientation;
-    int gray;
-    /// A JPEG to a JPEG, grayscale only, already upright: ik__jpeg_gray_transcode may do it (it says whether it
-    /// does).
-    int may_transcode;
-} ik__job;
-
-/// Checks the options and the header against each other and the limits, and fills `job`.
-ik_status ik__prepare_job(const unsigned char *data, size_t size, const ik_options *options, ik__job *job,
-                          char *message, size_t capacity);
-
 /// The resize plans of a job, in the order of its resizes, each for the size the one before leaves (the first
 /// for the stored image at full size), and the JPEG DCT scale the first one allows.
 typedef struct ik__resize_plans {
@@ -36,10 +20,24 @@ typedef struct ik__resize_plans {
     int scale_eighths;
 } ik__resize_plans;
 
-/// Plans every resize of `options` for the stored image `info` describes, whose upright form `orientation` turns
-/// (see ik__plan_resize for each).
-ik_status ik__plan_resizes(const ik_info *info, int orientation, const ik_options *options, ik__resize_plans *result,
-                           char *message, size_t capacity);
+/// What ik_process and ik_estimate_peak work out before any pixel: the header, the format to encode to, the
+/// EXIF orientation, whether the grayscale transcode may take the job, the plans of its resizes and what the
+/// decoder is asked for.
+typedef struct ik__job {
+    ik_info info;
+    ik_format format;
+    int orientation;
+    int gray;
+    /// A JPEG to a JPEG, grayscale only, already upright: ik__jpeg_gray_transcode may do it (it says whether it
+    /// does).
+    int may_transcode;
+    ik__resize_plans plans;
+    ik__jpeg_request request;
+} ik__job;
+
+/// Checks the options and the header against each other and the limits, plans the resizes, and fills `job`.
+ik_status ik__prepare_job(const unsigned char *data, size_t size, const ik_options *options, ik__job *job,
+                          char *message, size_t capacity);
 
 /// The source size plan `index` was made for: what the resize before it leaves, or the stored image's.
 void ik__planned_source(const ik__resize_plans *plans, uint32_t index, const ik_info *info, uint32_t *width,

@@ -85,22 +85,22 @@ static void release_operations(steps *chain) {
 /// Builds the steps from the last to the first: the encoder (JPEG flattens alpha first), an image when the
 /// result is turned upright, then the operations in reverse order, each handing its rows to the one built before
 /// it. `*first` is the step the decoder feeds; `*encoding` is the flattening step or the encoder.
-static ik_status build(const ik_options *options, const ik_info *info, const ik__resize_plans *plans, ik_format format,
-                       int orientation, ik__buffer *buffer, ik_image *turned, steps *chain, ik__rows **first,
-                       ik__rows **encoding, char *message, size_t capacity) {
-    ik_status status = format == IK_FORMAT_JPEG
+static ik_status build(const ik_options *options, const ik__job *job, ik__buffer *buffer, ik_image *turned,
+                       steps *chain, ik__rows **first, ik__rows **encoding, char *message, size_t capacity) {
+    ik_status status = job->format == IK_FORMAT_JPEG
                            ? ik__jpeg_encoder_new(options->jpeg_quality, buffer, &chain->encoder, message, capacity)
                            : ik__png_encoder_new(buffer, &chain->encoder, message, capacity);
     ik__rows *next = chain->encoder;
-    if (status == IK_OK && format == IK_FORMAT_JPEG) {
+    if (status == IK_OK && job->format == IK_FORMAT_JPEG) {
         status = ik__convert_rows_new(IK__FLATTEN_ON_WHITE, next, &chain->flatten, message, capacity);
         next = chain->flatten;
     }
     *encoding = next;
-    if (status == IK_OK && orientation != 1) {
+    if (status == IK_OK && job->orientation != 1) {
         status = ik__image_rows_new(turned, &chain->image_rows, message, capacity);
         next = chain->image_rows;
     }
+    const ik__resize_plans *plans = &job->plans;
     uint32_t resize = plans->count;
     for (size_t i = options->operation_count; i-- > 0 && status == IK_OK;) {
         ik__rows **step = &chain->operations[chain->operation_count++];
@@ -109,7 +109,7 @@ static ik_status build(const ik_options *options, const ik_info *info, const ik_
         } else {
             uint32_t width = 0;
             uint32_t height = 0;
-            ik__planned_source(plans, --resize, info, &width, &height);
+            ik__planned_source(plans, --resize, &job->info, &width, &height);
             status = ik__resize_rows_new(&plans->plans[resize], width, height, next, step, message, capacity);
         }
         next = *step;
@@ -121,17 +121,14 @@ static ik_status build(const ik_options *options, const ik_info *info, const ik_
 /// Decodes into the steps of `plans`, turns the result upright when it must, and encodes it into `buffer`: the
 /// pixel path of ik_process. Frees every step and image it makes; `buffer` is the caller's, also on error.
 static ik_status run(const unsigned char *data, size_t size, const ik_options *options, const ik__job *job,
-                     const ik__resize_plans *plans, ik__buffer *buffer, char *message, size_t capacity) {
-    ik__jpeg_request request = {
-        .scale_eighths = plans->scale_eighths, .gray = job->gray, .max_pixels = options->max_pixels};
+                     ik__buffer *buffer, char *message, size_t capacity) {
     ik_image turned = {0};
     steps chain = {0};
     ik__rows *first = NULL;
     ik__rows *encoding = NULL;
-    ik_status status = build(options, &job->info, plans, job->format, job->orientation, buffer, &turned, &chain, &first,
-                             &encoding, message, capacity);
+    ik_status status = build(options, job, buffer, &turned, &chain, &first, &encoding, message, capacity);
     if (status == IK_OK) {
-        status = decode(data, size, job->info.format, &request, first, message, capacity);
+        status = decode(data, size, job->info.format, &job->request, first, message, capacity);
     }
     // The operations' buffers go as soon as the decoder is done with them; a turned result is encoded from its
     // upright copy.
@@ -149,7 +146,8 @@ static ik_status run(const unsigned char *data, size_t size, const ik_options *o
 }
 
 /// Hands the encoded `buffer` over to `output`, with the upright size of the result.
-static void deliver(const ik__job *job, const ik__resize_plans *plans, ik__buffer *buffer, ik_output *output) {
+static void deliver(const ik__job *job, ik__buffer *buffer, ik_output *output) {
+    const ik__resize_plans *plans = &job->plans;
     const ik__resize_plan *last = plans->count > 0 ? &plans->plans[plans->count - 1] : NULL;
     uint32_t width = last != NULL ? last->width : job->info.width;
     uint32_t height = last != NULL ? last->height : job->info.height;
@@ -183,18 +181,13 @@ ik_status ik_process(const unsigned char *data, size_t size, const ik_options *o
             return IK_OK;
         }
     }
-    ik__resize_plans plans;
-    status = ik__plan_resizes(&job.info, job.orientation, options, &plans, message, capacity);
-    if (status != IK_OK) {
-        return status;
-    }
     ik__buffer buffer = {0};
-    status = run(data, size, options, &job, &plans, &buffer, message, capacity);
+    status = run(data, size, options, &job, &buffer, message, capacity);
     if (status != IK_OK) {
         ik__buffer_free(&buffer);
         return status;
     }
-    deliver(&job, &plans, &buffer, output);
+    deliver(&job, &buffer, output);
     ik__clear_message(message, capacity);
     return IK_OK;
 }
