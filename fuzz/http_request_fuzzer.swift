@@ -44,8 +44,11 @@ private func check(_ request: HTTPRequest) {
     precondition(request.body.count <= limits.maxBodyBytes, "body over the limit")
     precondition(!head.path.utf8.contains(0), "NUL in path")
     precondition(!head.path.split(separator: "/").contains(".."), "dot-dot segment in path")
-    if let length = head.contentLength {
-        precondition(!head.isChunked && length == request.body.count, "body length differs from Content-Length")
+    let declaredLengths = head.headers.values(for: "Content-Length")
+    if !declaredLengths.isEmpty {
+        // The parser refused the request had they disagreed, or come with Transfer-Encoding.
+        let length = try? FramingRules.contentLength(declaredLengths)
+        precondition(length == request.body.count, "body length differs from Content-Length")
     }
     var headers = HTTPHeaders()
     for (name, value) in head.headers {

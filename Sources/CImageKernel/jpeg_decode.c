@@ -8,6 +8,8 @@
  * fails returns its status (its own codec jumps only within its own calls).
  */
 #include "jpeg_error.h"
+#include "jpeg_luma_source.h"
+#include "jpeg_memory.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,10 +3,12 @@
  *
  * The rows are collected BATCH at a time and handed to libjpeg together. Every call into libjpeg (start and
  * commit) sets the jump target first, in its own frame, so an error returns from that call: nothing changed after
- * setjmp is read after the jump. The output goes to an ik__jpeg_destination (see jpeg_error.h), an ik__buffer the
+ * setjmp is read after the jump. The output goes to an ik__jpeg_destination (see jpeg_destination.h), an ik__buffer the
  * caller always owns.
  */
+#include "jpeg_destination.h"
 #include "jpeg_error.h"
+#include "jpeg_memory.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* jpeg_error.c — libjpeg's error manager turned into status codes, the work limit, the buffer destination. */
+/* jpeg_error.c — libjpeg's error manager turned into status codes, and the work limit. */
 #include "jpeg_error.h"
 
 #include <jerror.h>
@@ -91,72 +91,4 @@ void ik__jpeg_limit_work(j_decompress_ptr cinfo, ik__jpeg_progress *progress) {
     memset(progress, 0, sizeof(*progress));
     progress->manager.progress_monitor = on_progress;
     cinfo->progress = &progress->manager;
-}
-
-uint64_t ik__jpeg_coefficient_bytes(j_decompress_ptr cinfo, int colour_replaced) {
-    uint64_t bytes = 0;
-    for (int ci = 0; ci < cinfo->num_components; ci++) {
-        const jpeg_component_info *component = &cinfo->comp_info[ci];
-        uint64_t h = (uint64_t)component->h_samp_factor;
-        uint64_t v = (uint64_t)component->v_samp_factor;
-        uint64_t columns = (component->width_in_blocks + h - 1) / h * h;
-        uint64_t rows = (component->height_in_blocks + v - 1) / v * v;
-        uint64_t pointers = rows;
-        if (colour_replaced && ci > 0) {
-            // One block row, behind as many row pointers as libjpeg may ask for at once (5 v when progressive).
-            rows = 1;
-            pointers = 5 * v;
-        }
-        uint64_t array = ik__sat_mul(ik__sat_mul(columns, rows), sizeof(JBLOCK));
-        uint64_t chunks = array / 1000000000u + 1;
-        bytes = ik__sat_add(bytes, ik__sat_add(array, ik__sat_mul(pointers, sizeof(JBLOCKROW))));
-        bytes = ik__sat_add(bytes, ik__sat_mul(chunks + 1, IK__ALLOCATION_SLACK));
-    }
-    return bytes;
-}
-
-uint64_t ik__jpeg_worst_size(uint32_t width, uint32_t height, uint32_t channels) {
-    uint64_t mcu = channels == 1 ? 8 : 16;
-    uint64_t padded_width = ((uint64_t)width + mcu - 1) / mcu * mcu;
-    uint64_t padded_height = ((uint64_t)height + mcu - 1) / mcu * mcu;
-    uint64_t size = ik__sat_add(ik__sat_mul(ik__sat_mul(padded_width, padded_height), channels == 1 ? 2 : 3), 2048);
-    return ik__max_u64(size, IK__JPEG_OUTPUT_CHUNK);
-}
-
-/// Bytes handed to libjpeg per empty_output_buffer call.
-#define CHUNK_SIZE IK__JPEG_OUTPUT_CHUNK
-
-/// Gives libjpeg the free tail of the buffer, at least CHUNK_SIZE bytes of it.
-static void offer_space(j_compress_ptr cinfo) {
-    ik__jpeg_destination *destination = (ik__jpeg_destination *)cinfo->dest;
-    ik__buffer *output = destination->output;
-    if (!ik__buffer_reserve(output, CHUNK_SIZE)) {
-        ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 0);
-    }
-    destination->manager.next_output_byte = output->data + output->size;
-    destination->manager.free_in_buffer = output->capacity - output->size;
-}
-
-static void on_init_destination(j_compress_ptr cinfo) { offer_space(cinfo); }
-
-/// libjpeg filled everything it was offered: count it as written and offer more.
-static boolean on_empty_output_buffer(j_compress_ptr cinfo) {
-    ik__jpeg_destination *destination = (ik__jpeg_destination *)cinfo->dest;
-    destination->output->size = destination->output->capacity;
-    offer_space(cinfo);
-    return TRUE;
-}
-
-static void on_term_destination(j_compress_ptr cinfo) {
-    ik__jpeg_destination *destination = (ik__jpeg_destination *)cinfo->dest;
-    destination->output->size = destination->output->capacity - destination->manager.free_in_buffer;
-}
-
-void ik__jpeg_destination_init(j_compress_ptr cinfo, ik__jpeg_destination *destination, ik__buffer *output) {
-    memset(destination, 0, sizeof(*destination));
-    destination->output = output;
-    destination->manager.init_destination = on_init_destination;
-    destination->manager.empty_output_buffer = on_empty_output_buffer;
-    destination->manager.term_destination = on_term_destination;
-    cinfo->dest = &destination->manager;
 }

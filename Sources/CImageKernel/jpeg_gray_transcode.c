@@ -14,7 +14,10 @@
  * the whole image in memory, 2 bytes a pixel (the colour components' arrays shrink to a block row each: see
  * ik__jpeg_read_header).
  */
+#include "jpeg_destination.h"
 #include "jpeg_error.h"
+#include "jpeg_luma_source.h"
+#include "jpeg_memory.h"
 
 #include <string.h>
 

@@ -12,7 +12,7 @@
  * The marker walk is deliberately forgiving: anything it does not understand stops it, and what it has not
  * dropped reaches libjpeg as it was, so libjpeg remains the one to judge a damaged file.
  */
-#include "jpeg_error.h"
+#include "jpeg_luma_source.h"
 
 #include <jerror.h>
 #include <string.h>

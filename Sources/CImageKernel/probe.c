@@ -63,6 +63,30 @@ static int read_frame(const unsigned char *segment, size_t length, unsigned char
     return 1;
 }
 
+/// The work of the scan whose header is `segment` (past its length field, which says `length`) into `*work`.
+/// Returns 0 for a header the walk does not understand: too short, or naming a component the frame lacks.
+static int scan_work(const unsigned char *segment, size_t length, const jpeg_frame *frame, uint64_t *work) {
+    size_t count = length >= 3 ? segment[0] : 0;
+    if (count == 0 || count > frame->count || length < 6 + 2 * count) {
+        return 0;
+    }
+    uint64_t blocks = 0;
+    for (size_t k = 0; k < count; k++) {
+        unsigned c = 0;
+        while (c < frame->count && frame->id[c] != segment[1 + 2 * k]) {
+            c++;
+        }
+        if (c == frame->count) {
+            return 0;
+        }
+        blocks += frame->blocks[c];
+    }
+    unsigned spectral_start = segment[1 + 2 * count];
+    unsigned spectral_end = segment[2 + 2 * count];
+    *work = ik__jpeg_scan_work(blocks, frame->progressive, spectral_start, spectral_end);
+    return 1;
+}
+
 /// Adds up the work of the scans from `position` (just past the frame header) to the end of the image or of the
 /// data, and refuses the file once it exceeds the budget. Like the luma source, the walk gives up quietly on
 /// anything it does not understand: the decoder judges damaged files, and watches the budget itself.
@@ -99,25 +123,11 @@ static ik_status check_scans(const unsigned char *data, size_t size, size_t posi
             return IK_OK;
         }
         if (marker == 0xDA) {
-            const unsigned char *segment = data + position + 4;
-            size_t count = length >= 3 ? segment[0] : 0;
-            if (count == 0 || count > frame->count || length < 6 + 2 * count) {
+            uint64_t work = 0;
+            if (!scan_work(data + position + 4, length, frame, &work)) {
                 return IK_OK;
             }
-            uint64_t blocks = 0;
-            for (size_t k = 0; k < count; k++) {
-                unsigned c = 0;
-                while (c < frame->count && frame->id[c] != segment[1 + 2 * k]) {
-                    c++;
-                }
-                if (c == frame->count) {
-                    return IK_OK;
-                }
-                blocks += frame->blocks[c];
-            }
-            unsigned spectral_start = segment[1 + 2 * count];
-            unsigned spectral_end = segment[2 + 2 * count];
-            spent += ik__jpeg_scan_work(blocks, frame->progressive, spectral_start, spectral_end);
+            spent += work;
             scan++;
             if (spent > limit) {
                 return ik__jpeg_too_complex(message, capacity, scan, frame->width, frame->height);

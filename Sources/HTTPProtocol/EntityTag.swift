@@ -31,11 +31,6 @@ public struct EntityTag: Sendable, Hashable, CustomStringConvertible {
         opaqueTag == other.opaqueTag
     }
 
-    /// Strong comparison (RFC 9110 §8.8.3.2): neither is weak and the opaque tags are equal (`If-Match`, `Range`).
-    public func stronglyMatches(_ other: EntityTag) -> Bool {
-        !isWeak && !other.isWeak && opaqueTag == other.opaqueTag
-    }
-
     /// Reads an entity-tag at the start of `scalars` and removes it; nil (and `scalars` unspecified) if there is
     /// none.
     static func parse(_ scalars: inout Substring.UnicodeScalarView) -> EntityTag? {

@@ -1,5 +1,5 @@
 /// The message-framing rules of RFC 9112 §6 shared by the parser (which enforces them) and `HTTPRequestHead`
-/// (which reads them back).
+/// (which reads `Connection` with them).
 enum FramingRules {
     /// Splits comma-separated list fields (`Connection`, `Transfer-Encoding`) into trimmed, non-empty elements.
     static func listElements(_ values: [String]) -> [String] {

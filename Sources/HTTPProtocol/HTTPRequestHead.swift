@@ -1,7 +1,7 @@
 /// The request line and header fields of one request, with its target already split and decoded.
 ///
-/// Framing facts (`contentLength`, `isChunked`) are read from `headers`; the parser has validated them before it
-/// hands a head out, so they are consistent with the body that follows.
+/// The parser has validated the framing fields (`Content-Length`, `Transfer-Encoding`) before it hands a head out,
+/// so they are consistent with the body that follows.
 public struct HTTPRequestHead: Sendable {
     public var method: HTTPMethod
     /// The request-target exactly as received (`/images/1?x=%20`).
@@ -31,11 +31,6 @@ public struct HTTPRequestHead: Sendable {
         self.headers = headers
     }
 
-    /// The first query value named `name`, or nil.
-    public func queryValue(_ name: String) -> String? {
-        query.first { $0.name == name }?.value
-    }
-
     /// Whether the connection may carry another request after this one: HTTP/1.1 unless `Connection: close`,
     /// HTTP/1.0 only with `Connection: keep-alive` (RFC 9112 §9.3).
     public var keepAlive: Bool {
@@ -43,19 +38,6 @@ public struct HTTPRequestHead: Sendable {
         if options.contains("close") { return false }
         if version == .http1_0 { return options.contains("keep-alive") }
         return version.major >= 1
-    }
-
-    /// The declared body length, or nil when there is no valid `Content-Length`.
-    public var contentLength: Int? {
-        let values = headers.values(for: "Content-Length")
-        guard !values.isEmpty else { return nil }
-        return try? FramingRules.contentLength(values)
-    }
-
-    /// Whether the body uses the chunked transfer coding.
-    public var isChunked: Bool {
-        let codings = FramingRules.listElements(headers.values(for: "Transfer-Encoding"))
-        return codings.last?.lowercased() == "chunked"
     }
 
     /// Whether the client waits for `100 Continue` before sending its body. Ignored for HTTP/1.0 clients, which

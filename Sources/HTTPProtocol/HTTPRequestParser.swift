@@ -152,82 +152,105 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func parse() throws(HTTPParseError) -> HTTPParserEvent {
         while true {
+            let event: HTTPParserEvent?
             switch phase {
-            case .requestLine:
-                guard let line = try nextLine(maxLength: limits.maxRequestLineBytes, tooLong: requestLineTooLong)
-                else { return .needMoreData }
-                if line.isEmpty {
-                    leadingEmptyLineBytes += 2
-                    guard leadingEmptyLineBytes <= limits.maxRequestLineBytes else {
-                        throw .badRequest("too many empty lines before the request line")
-                    }
-                    continue
-                }
-                requestLine = try parseRequestLine(buffer[line])
-                phase = .headerFields
-
-            case .admission:
-                return .needMoreData
-
-            case .headerFields:
-                guard let line = try nextFieldLine() else { return .needMoreData }
-                if line.isEmpty { return .head(try completeHead()) }
-                let (name, value) = try HTTPSyntax.parseField(buffer[line])
-                headers.add(name: name, value: value)
-
-            case .fixedBody(let remaining):
-                let taken = takeBufferedIntoBody(upTo: remaining)
-                guard taken == remaining else {
-                    phase = .fixedBody(remaining: remaining - taken)
-                    return .needMoreData
-                }
-                return .request(finishRequest())
-
-            case .chunkSize:
-                let tooLong = HTTPParseError.badRequest("chunk-size line too long")
-                guard let line = try nextLine(maxLength: Self.maxChunkSizeLineBytes, tooLong: tooLong) else {
-                    return .needMoreData
-                }
-                let size = try parseChunkSize(buffer[line])
-                guard size <= limits.maxBodyBytes - body.count else { throw bodyTooLarge }
-                if size == 0 {
-                    sectionBytes = 0
-                    sectionFields = 0
-                    phase = .trailers
-                } else {
-                    phase = .chunkData(remaining: size)
-                }
-
-            case .chunkData(let remaining):
-                let taken = takeBufferedIntoBody(upTo: remaining)
-                guard taken == remaining else {
-                    phase = .chunkData(remaining: remaining - taken)
-                    return .needMoreData
-                }
-                phase = .chunkDataEnd
-
-            case .chunkDataEnd:
-                guard bufferedByteCount >= 2 else {
-                    if bufferedByteCount == 1, buffer[readIndex] != 0x0D { throw .badRequest("chunk data too long") }
-                    return .needMoreData
-                }
-                guard buffer[readIndex] == 0x0D, buffer[readIndex + 1] == 0x0A else {
-                    throw .badRequest("chunk data not followed by CRLF")
-                }
-                readIndex += 2
-                scanIndex = readIndex
-                phase = .chunkSize
-
-            case .trailers:
-                // Trailer fields are checked like header fields, counted against the same limits, and dropped.
-                guard let line = try nextFieldLine() else { return .needMoreData }
-                if line.isEmpty { return .request(finishRequest()) }
-                _ = try HTTPSyntax.parseField(buffer[line])
-
-            case .failed(let error):
-                throw error
+            case .requestLine: event = try readRequestLine()
+            case .headerFields: event = try readHeaderField()
+            case .admission: event = .needMoreData
+            case .fixedBody(let remaining): event = readFixedBody(remaining: remaining)
+            case .chunkSize: event = try readChunkSize()
+            case .chunkData(let remaining): event = readChunkData(remaining: remaining)
+            case .chunkDataEnd: event = try readChunkDataEnd()
+            case .trailers: event = try readTrailerField()
+            case .failed(let error): throw error
             }
+            if let event { return event }
         }
+    }
+
+    // The steps of `parse`, one per phase: each returns the event to report, or nil when it moved on and parsing
+    // continues.
+
+    private mutating func readRequestLine() throws(HTTPParseError) -> HTTPParserEvent? {
+        guard let line = try nextLine(maxLength: limits.maxRequestLineBytes, tooLong: requestLineTooLong) else {
+            return .needMoreData
+        }
+        if line.isEmpty {
+            leadingEmptyLineBytes += 2
+            guard leadingEmptyLineBytes <= limits.maxRequestLineBytes else {
+                throw .badRequest("too many empty lines before the request line")
+            }
+            return nil
+        }
+        requestLine = try parseRequestLine(buffer[line])
+        phase = .headerFields
+        return nil
+    }
+
+    private mutating func readHeaderField() throws(HTTPParseError) -> HTTPParserEvent? {
+        guard let line = try nextFieldLine() else { return .needMoreData }
+        if line.isEmpty { return .head(try completeHead()) }
+        let (name, value) = try HTTPSyntax.parseField(buffer[line])
+        headers.add(name: name, value: value)
+        return nil
+    }
+
+    private mutating func readFixedBody(remaining: Int) -> HTTPParserEvent {
+        let taken = takeBufferedIntoBody(upTo: remaining)
+        guard taken == remaining else {
+            phase = .fixedBody(remaining: remaining - taken)
+            return .needMoreData
+        }
+        return .request(finishRequest())
+    }
+
+    private mutating func readChunkSize() throws(HTTPParseError) -> HTTPParserEvent? {
+        let tooLong = HTTPParseError.badRequest("chunk-size line too long")
+        guard let line = try nextLine(maxLength: Self.maxChunkSizeLineBytes, tooLong: tooLong) else {
+            return .needMoreData
+        }
+        let size = try parseChunkSize(buffer[line])
+        guard size <= limits.maxBodyBytes - body.count else { throw bodyTooLarge }
+        if size == 0 {
+            sectionBytes = 0
+            sectionFields = 0
+            phase = .trailers
+        } else {
+            phase = .chunkData(remaining: size)
+        }
+        return nil
+    }
+
+    private mutating func readChunkData(remaining: Int) -> HTTPParserEvent? {
+        let taken = takeBufferedIntoBody(upTo: remaining)
+        guard taken == remaining else {
+            phase = .chunkData(remaining: remaining - taken)
+            return .needMoreData
+        }
+        phase = .chunkDataEnd
+        return nil
+    }
+
+    private mutating func readChunkDataEnd() throws(HTTPParseError) -> HTTPParserEvent? {
+        guard bufferedByteCount >= 2 else {
+            if bufferedByteCount == 1, buffer[readIndex] != 0x0D { throw .badRequest("chunk data too long") }
+            return .needMoreData
+        }
+        guard buffer[readIndex] == 0x0D, buffer[readIndex + 1] == 0x0A else {
+            throw .badRequest("chunk data not followed by CRLF")
+        }
+        readIndex += 2
+        scanIndex = readIndex
+        phase = .chunkSize
+        return nil
+    }
+
+    /// Trailer fields are checked like header fields, counted against the same limits, and dropped.
+    private mutating func readTrailerField() throws(HTTPParseError) -> HTTPParserEvent? {
+        guard let line = try nextFieldLine() else { return .needMoreData }
+        if line.isEmpty { return .request(finishRequest()) }
+        _ = try HTTPSyntax.parseField(buffer[line])
+        return nil
     }
 
     private var requestLineTooLong: HTTPParseError {

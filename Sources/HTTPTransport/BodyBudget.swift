@@ -19,8 +19,6 @@ struct BodyBudget {
         self.capacity = capacity
     }
 
-    var waitingCount: Int { waiting.count }
-
     /// Takes `bytes` for `connection` now if they fit and nobody waits before it; otherwise queues it and says no.
     mutating func acquire(_ bytes: Int, for connection: Int) -> Bool {
         precondition(bytes <= capacity, "a body bound above the budget's capacity could never be granted")

@@ -20,9 +20,9 @@ final class EventLoop: @unchecked Sendable {
     private var handlers: [Int32: Handler] = [:]
 
     init() throws(SystemError) {
-        epoll = try blockingSystemCall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        epoll = try systemCall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
         do {
-            wakeup = try blockingSystemCall("eventfd") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
+            wakeup = try systemCall("eventfd") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
         } catch {
             _ = close(epoll)
             throw error
@@ -102,7 +102,7 @@ final class EventLoop: @unchecked Sendable {
         var event = epoll_event()
         event.events = events
         event.data.fd = descriptor
-        _ = try blockingSystemCall("epoll_ctl") { epoll_ctl(epoll, operation, descriptor, &event) }
+        _ = try systemCall("epoll_ctl") { epoll_ctl(epoll, operation, descriptor, &event) }
     }
 
     private func drainWakeup() {

@@ -17,7 +17,7 @@ final class Socket {
 
     /// Opens a listening socket bound to `host:port` (IPv4; `port` 0 picks a free one) with `SO_REUSEADDR`.
     static func listening(host: String, port: Int, backlog: Int32 = 1024) throws(SystemError) -> Socket {
-        let descriptor = try blockingSystemCall("socket") {
+        let descriptor = try systemCall("socket") {
             Glibc.socket(
                 AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         }
@@ -30,14 +30,14 @@ final class Socket {
             guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
                 throw SystemError(call: "inet_pton(\(host))", errno: EINVAL)
             }
-            _ = try blockingSystemCall("bind") {
+            _ = try systemCall("bind") {
                 withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                     }
                 }
             }
-            _ = try blockingSystemCall("listen") { Glibc.listen(descriptor, backlog) }
+            _ = try systemCall("listen") { Glibc.listen(descriptor, backlog) }
         } catch {
             socket.close()
             throw error
@@ -49,7 +49,7 @@ final class Socket {
     func localPort() throws(SystemError) -> Int {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = try blockingSystemCall("getsockname") {
+        _ = try systemCall("getsockname") {
             withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
             }
@@ -60,7 +60,7 @@ final class Socket {
     /// Accepts one pending connection, non-blocking, or nil when none is waiting.
     func accept() throws(SystemError) -> Socket? {
         let flags = Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
-        switch try systemCall("accept4", { imageproc_accept4(descriptor, flags) }) {
+        switch try nonBlockingSystemCall("accept4", { imageproc_accept4(descriptor, flags) }) {
         case .processed(let client):
             let socket = Socket(descriptor: client)
             // Responses are written whole; waiting for more bytes (Nagle) would only add latency.
@@ -73,13 +73,13 @@ final class Socket {
 
     /// Reads into `buffer`; `.processed(0)` means the peer closed its side.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        try systemCall("read") { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
+        try nonBlockingSystemCall("read") { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
     }
 
     /// Writes as much of `bytes` as the kernel takes now.
     func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
         // MSG_NOSIGNAL: a peer that went away must give EPIPE, not a SIGPIPE that kills the process.
-        try systemCall("send") { send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+        try nonBlockingSystemCall("send") { send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Sends a FIN: the peer sees the end of the response, while its remaining bytes can still be read and dropped
@@ -90,7 +90,7 @@ final class Socket {
 
     private func setOption(_ level: Int32, _ name: Int32, _ value: Int32) throws(SystemError) {
         var value = value
-        _ = try blockingSystemCall("setsockopt") {
+        _ = try systemCall("setsockopt") {
             setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
         }
     }

@@ -19,10 +19,13 @@ enum IOResult<Value> {
     case wouldBlock
 }
 
-/// Runs a system call, retrying on `EINTR` and turning `-1` into a `SystemError` (errno read before anything else
-/// can touch it). `EAGAIN`/`EWOULDBLOCK` come back as `.wouldBlock`.
+/// Runs a system call on a non-blocking descriptor (`read`, `send`, `accept4`), retrying on `EINTR` and turning
+/// `-1` into a `SystemError` (errno read before anything else can touch it). `EAGAIN`/`EWOULDBLOCK` come back as
+/// `.wouldBlock`.
 @inline(__always)
-func systemCall<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws(SystemError) -> IOResult<T> {
+func nonBlockingSystemCall<T: FixedWidthInteger>(
+    _ name: String, _ body: () -> T
+) throws(SystemError) -> IOResult<T> {
     while true {
         let result = body()
         if result >= 0 { return .processed(result) }
@@ -35,10 +38,11 @@ func systemCall<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws(Sy
     }
 }
 
-/// `systemCall` for calls that never block: `.wouldBlock` cannot happen, so the value is returned directly.
+/// Runs a system call that has no "try again later" (`socket`, `bind`, `epoll_ctl`), retrying on `EINTR` and
+/// turning `-1` into a `SystemError`, `EAGAIN` included; returns the call's non-negative result.
 @inline(__always)
-func blockingSystemCall<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws(SystemError) -> T {
-    switch try systemCall(name, body) {
+func systemCall<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws(SystemError) -> T {
+    switch try nonBlockingSystemCall(name, body) {
     case .processed(let value): return value
     case .wouldBlock: throw SystemError(call: name, errno: EAGAIN)
     }

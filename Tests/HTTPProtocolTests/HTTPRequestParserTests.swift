@@ -56,7 +56,7 @@ import Testing
         let expected = try head(.get, "/images/1?size=2", ["Host": "example.com", "Accept": "*/*"])
         #expect(result == [.head(expected), .request(HTTPRequest(head: expected, body: []))])
         #expect(expected.path == "/images/1")
-        #expect(expected.queryValue("size") == "2")
+        #expect(expected.query.map { [$0.name, $0.value] } == [["size", "2"]])
     }
 
     @Test func reportsHeadOnceThenRequestOnTheFollowingCall() throws {
@@ -101,7 +101,6 @@ import Testing
         let parsed = try requests("POST /images HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world")
         #expect(parsed.count == 1)
         #expect(parsed.first?.body == Array("hello world".utf8))
-        #expect(parsed.first?.head.contentLength == 11)
     }
 
     @Test func acceptsRepeatedIdenticalContentLength() throws {
@@ -131,7 +130,7 @@ import Testing
             "GET http://example.com/a%20b?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"
                 + "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(parsed.map(\.head.path) == ["/a b", "*"])
-        #expect(parsed.first?.head.queryValue("x") == "1")
+        #expect(parsed.first?.head.query.map { [$0.name, $0.value] } == [["x", "1"]])
     }
 
     // MARK: - Pipelining and fragmentation
@@ -201,7 +200,6 @@ import Testing
             + "Expires: never\r\nX-Checksum: 1\r\n\r\n"
         let parsed = try requests(raw)
         #expect(parsed.map(\.body) == [Array("hello world0123456789".utf8)])
-        #expect(parsed.first?.head.isChunked == true)
     }
 
     @Test func acceptsChunkedCaseInsensitively() throws {
