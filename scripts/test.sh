@@ -43,7 +43,9 @@ else
     # /tmp, not $TMPDIR: when root, the postgres user must be able to reach it.
     cluster="$(mktemp -d /tmp/imageproc-test-pg.XXXXXX)"
     # Durability is pointless for a cluster that lives a few minutes.
-    port="$(throwaway_cluster "$cluster" "synchronous_commit = off")"
+    # Suites run side by side, each service with its pools, workers, sweeper and readiness probe: more sessions
+    # at once than the default 100.
+    port="$(throwaway_cluster "$cluster" "synchronous_commit = off" "max_connections = 300")"
     DATABASE_URL="$(database_url "$port" imageproc)"
 fi
 export DATABASE_URL

@@ -59,7 +59,17 @@ public struct HTTPServerConfiguration: Sendable {
     /// Whether only this machine can connect: `host` is a dotted IPv4 loopback address (127.0.0.0/8). Anything
     /// else counts as reachable, odd spellings included (`127.1`, which the listener refuses anyway).
     public var bindsLoopbackOnly: Bool {
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+        Self.isIPv4Address(host) && host.hasPrefix("127.")
+    }
+
+    /// Whether `text` is what the listener can bind: four decimal numbers 0-255 separated by dots, as `inet_pton`
+    /// reads them (no `127.1`, no signs, no leading zeros; IPv6 is not served).
+    public static func isIPv4Address(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                let digits = part.utf8.allSatisfy { (0x30...0x39).contains($0) }
+                return digits && UInt8(part) != nil && (part.count == 1 || part.first != "0")
+            }
     }
 }

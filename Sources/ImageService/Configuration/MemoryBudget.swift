@@ -57,6 +57,10 @@ public struct MemoryBudget: Sendable, Equatable {
     /// downloads hold a part each, so more buys nothing).
     public var responseBytes: Int { min(totalBytes / 20, HTTPServerConfiguration.defaultOutputBudgetBytes) }
 
+    /// Below this, the image work could not take even a small photo (a 4 MP JPEG resized needs about 16 MiB):
+    /// `serve` refuses to start rather than refuse every upload.
+    public static let minimumImageWorkBytes = 16 * 1024 * 1024
+
     /// The image work itself, what is left: every kernel call takes its estimated peak from it before it decodes
     /// (``ImageWorkBudget``), and a job larger than all of it is refused (`too_large_for_memory`).
     public func imageWorkBytes(maxBodyBytes: Int) -> Int {

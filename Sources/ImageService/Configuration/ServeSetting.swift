@@ -79,8 +79,8 @@ public enum ServeSetting: String, CaseIterable, Sendable {
 
     private var summary: String {
         switch self {
-        case .host: "Address to bind; any but loopback needs API tokens or --allow-anonymous"
-        case .allowAnonymous: "Serve without API tokens on an address other than loopback (1 or true)"
+        case .host: "IPv4 address to bind; any but loopback needs API tokens or --allow-anonymous"
+        case .allowAnonymous: "Serve without API tokens on an address other than loopback (variable: 1/true, 0/false)"
         case .port: "Port to listen on"
         case .workers: "Worker threads running the image kernel"
         case .maxBodyBytes: "Largest request body in bytes"

@@ -12,8 +12,13 @@ extension ServiceConfiguration {
         detectMemory: () -> MemoryBudget = MemoryBudget.detect
     ) throws(ConfigurationError) {
         let settings = SettingsReader(flags: flags, environment: environment)
+        let host = settings.text(.host) ?? HTTPServerConfiguration.defaultHost
+        guard HTTPServerConfiguration.isIPv4Address(host) else {
+            throw ConfigurationError(
+                "\(settings.names(.host)) must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, not '\(host)'")
+        }
         var http = HTTPServerConfiguration(
-            host: settings.text(.host) ?? HTTPServerConfiguration.defaultHost,
+            host: host,
             port: try settings.integer(.port, default: HTTPServerConfiguration.defaultPort))
         http.limits.maxBodyBytes = try settings.integer(.maxBodyBytes, default: http.limits.maxBodyBytes)
         let origins = (settings.text(.corsOrigins) ?? "").split(separator: ",")
@@ -30,7 +35,8 @@ extension ServiceConfiguration {
             jobs: try JobSettings(settings, port: http.port))
         logLevel = try settings.choice(.logLevel, default: .info) { Logger.Level(rawValue: $0) }
         logFormat = try settings.choice(.logFormat, default: .text) { LogFormat(rawValue: $0) }
-        if servesAnonymouslyBeyondThisMachine, !settings.isOn(.allowAnonymous) {
+        let anonymousAllowed = try settings.isOn(.allowAnonymous)
+        if servesAnonymouslyBeyondThisMachine, !anonymousAllowed {
             throw ConfigurationError(
                 "binding \(http.host) without API tokens would let anyone who reaches this machine list, download "
                     + "and delete every image; set \(ServeSetting.apiTokensFile.environmentVariable) (or "
@@ -46,14 +52,26 @@ extension ServiceConfiguration {
         } else {
             apply(detectMemory())
         }
+        guard imageWorkBytes >= MemoryBudget.minimumImageWorkBytes, let memory else {
+            throw ConfigurationError(
+                "the memory budget (\(memory?.totalBytes ?? 0) bytes, \(settings.names(.memoryBudget))) leaves "
+                    + "\(imageWorkBytes) bytes for image work, less than the "
+                    + "\(MemoryBudget.minimumImageWorkBytes >> 20) MiB it needs; give the process more memory")
+        }
     }
 }
 
 extension JobSettings {
     fileprivate init(_ settings: SettingsReader, port: Int) throws(ConfigurationError) {
         let retention = try settings.integer(.retentionDays, default: 0)
+        let replicaID = settings.text(.replicaID) ?? Self.defaultReplicaID(port: port)
+        let controls = replicaID.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        guard (1...200).contains(replicaID.count), !controls else {
+            throw ConfigurationError(
+                "\(settings.names(.replicaID)) must be 1 to 200 characters without control characters")
+        }
         self.init(
-            replicaID: settings.text(.replicaID) ?? Self.defaultReplicaID(port: port),
+            replicaID: replicaID,
             leaseDuration: try settings.seconds(.leaseSeconds, default: Self.defaultLeaseDuration),
             sweepInterval: try settings.seconds(.sweepSeconds, default: Self.defaultSweepInterval),
             maxAttempts: try settings.integer(.maxAttempts, default: Self.defaultMaxAttempts),
@@ -80,15 +98,24 @@ private struct SettingsReader {
         "--\(setting.flag) (\(setting.environmentVariable))"
     }
 
-    func isOn(_ setting: ServeSetting) -> Bool {
-        ["1", "true"].contains(text(setting) ?? "")
+    /// A switch: absent, `0` or `false` is off; `1` or `true` is on (any case); anything else is refused, so that
+    /// a typo does not silently mean off.
+    func isOn(_ setting: ServeSetting) throws(ConfigurationError) -> Bool {
+        guard let text = text(setting) else { return false }
+        switch text.lowercased() {
+        case "1", "true": return true
+        case "0", "false": return false
+        default: throw ConfigurationError("\(names(setting)) must be 1, true, 0 or false, not '\(text)'")
+        }
     }
 
     /// An integer setting within its ``ServeSetting/range``.
     func integer(_ setting: ServeSetting, default fallback: Int) throws(ConfigurationError) -> Int {
         guard let text = text(setting) else { return fallback }
         let range = setting.range ?? Int.min...Int.max
-        guard let value = Int(text), range.contains(value) else {
+        // Digits only: Int() would also take a sign ("+80").
+        let digits = !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+        guard digits, let value = Int(text), range.contains(value) else {
             throw ConfigurationError(
                 "\(names(setting)) must be an integer from \(range.lowerBound) to \(range.upperBound), not \(text)")
         }
@@ -107,14 +134,30 @@ private struct SettingsReader {
         return value
     }
 
-    /// The tokens of the tokens file, one per line, and of the comma-separated variable.
+    /// A tokens file larger than this is refused: a token is at most a few hundred bytes, and the file is read
+    /// whole into memory.
+    static let maxTokensFileBytes = 1 << 20
+
+    /// The tokens of the tokens file, one per line, and of the comma-separated variable; surrounding spaces are
+    /// trimmed and empty entries dropped. A token with whitespace inside could never be presented as a bearer
+    /// token, so it is refused.
     func tokens() throws(ConfigurationError) -> [String] {
-        var tokens = (environment[ServeSetting.apiTokensVariable] ?? "").split(separator: ",").map(String.init)
+        var entries = (environment[ServeSetting.apiTokensVariable] ?? "").split(separator: ",").map(String.init)
         if let file = text(.apiTokensFile) {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ConfigurationError("cannot read the API tokens file \(file) (\(names(.apiTokensFile)))")
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            guard size <= Self.maxTokensFileBytes,
+                let text = try? String(contentsOfFile: file, encoding: .utf8)
+            else {
+                throw ConfigurationError(
+                    "cannot read the API tokens file \(file) (\(names(.apiTokensFile))), or it is over "
+                        + "\(Self.maxTokensFileBytes >> 20) MiB")
             }
-            tokens += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            entries += text.split(whereSeparator: \.isNewline).map(String.init)
+        }
+        let tokens = entries.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard tokens.allSatisfy({ !$0.unicodeScalars.contains(where: \.properties.isWhitespace) }) else {
+            throw ConfigurationError(
+                "an API token may not contain whitespace (\(names(.apiTokensFile)), \(ServeSetting.apiTokensVariable))")
         }
         return tokens
     }

@@ -21,4 +21,15 @@ extension Migrations {
             }
         }
     }
+
+    /// What went wrong, for the operator running `imageproc migrate`: the server's or libpq's message, and what to
+    /// do when the role may not change the schema.
+    public static func explain(_ error: any Error) -> String {
+        guard let error = error as? PostgresError else { return "cannot migrate: \(error)" }
+        if error.code == .insufficientPrivilege {
+            return "this role may not change the schema (\(error.message)): run imageproc migrate as the database's "
+                + "owner; serve may then run as a role that only reads and writes rows"
+        }
+        return "cannot migrate: \(error.message)"
+    }
 }

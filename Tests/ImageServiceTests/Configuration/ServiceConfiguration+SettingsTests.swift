@@ -170,4 +170,75 @@ import Testing
         #expect(ServeSetting.maxBodyBytes.help.contains("default \(HTTPLimits.defaultMaxBodyBytes)"))
         #expect(ServeSetting.leaseSeconds.help.contains("default 60"))
     }
+
+    // What an attack on the running binary broke, each refused at start now with a message.
+
+    /// `--memory-budget 64MiB` left no image work and tripped a precondition in `ImageWorkBudget` (SIGILL).
+    @Test func refusesABudgetThatLeavesTooLittleForImageWork() throws {
+        #expect(Self.message([.memoryBudget: "64MiB"])?.contains("less than the 16 MiB it needs") == true)
+        #expect(Self.message([.memoryBudget: "1"]) != nil)
+        #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration(
+                flags: [:], environment: [:], detectMemory: { MemoryBudget(limitBytes: 64 << 20, source: .machine) })
+        }
+        #expect(Self.message([.memoryBudget: "256MiB"]) == nil)
+    }
+
+    /// `::`, `localhost` and `127.0.0.01` passed the configuration and failed in the listener with an `inet_pton`
+    /// message that named no setting (and `::` logged the anonymous warning first).
+    @Test func acceptsOnlyAnIPv4AddressTheListenerCanBind() {
+        for host in [
+            "::", "::1", "[::1]", "localhost", "127.1", "127.0.0.01", "0.0.0.0x", "", " 127.0.0.1", "256.0.0.1",
+        ] {
+            #expect(Self.message([.host: host])?.hasPrefix("--host (HOST) must be an IPv4 address") == true, "\(host)")
+        }
+        #expect(Self.message([.host: "127.0.0.2"]) == nil)
+        #expect(Self.message([.host: "10.0.0.1"], ["IMAGEPROC_API_TOKENS": "t"]) == nil)
+    }
+
+    /// `+1` was taken by every integer setting but the lease (`Int("+1")` is 1).
+    @Test func takesDigitsOnly() {
+        for value in ["+4", "-0", " 4", "4 ", "0x4", "４"] {
+            #expect(Self.message([.workers: value]) != nil, "\(value)")
+        }
+        #expect(Self.message([.port: "+80"]) != nil)
+    }
+
+    /// `IMAGEPROC_ALLOW_ANONYMOUS=TRUE`, `yes` or empty silently meant off.
+    @Test func aSwitchIsOneOfItsFourValues() throws {
+        for value in ["TRUE", "True", "1"] {
+            #expect(try Self.configuration([.host: "0.0.0.0"], ["IMAGEPROC_ALLOW_ANONYMOUS": value]).access.isOpen)
+        }
+        #expect(Self.message([:], ["IMAGEPROC_ALLOW_ANONYMOUS": "false"]) == nil)
+        for value in ["yes", "", " 1", "on"] {
+            #expect(
+                Self.message([:], ["IMAGEPROC_ALLOW_ANONYMOUS": value])?.hasPrefix("--allow-anonymous") == true,
+                "\(value)")
+        }
+    }
+
+    /// A 200 MB tokens file was read whole (613 MB resident); `' , ,'` made a server nobody could use; a token
+    /// with a space inside was accepted though no client can present it.
+    @Test func readsTokensTrimmedBoundedAndWithoutWhitespaceInside() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(repeating: 0x61, count: (1 << 20) + 1).write(to: file)
+        #expect(Self.message([.apiTokensFile: file.path])?.contains("over 1 MiB") == true)
+
+        let blank = try Self.configuration([:], ["IMAGEPROC_API_TOKENS": " , ,"])
+        #expect(blank.access.isOpen)
+        #expect(
+            Self.message([.host: "0.0.0.0"], ["IMAGEPROC_API_TOKENS": " , ,"])?.contains("without API tokens") == true)
+        #expect(Self.message([:], ["IMAGEPROC_API_TOKENS": "tok a"])?.contains("whitespace") == true)
+        #expect(
+            try Self.configuration([:], ["IMAGEPROC_API_TOKENS": " tok "]).access.permits(authorization: "Bearer tok"))
+    }
+
+    /// An empty or 10,000-character replica id, or one with a newline, was accepted as the owner of leases.
+    @Test func boundsTheReplicaID() {
+        #expect(Self.message([.replicaID: ""]) != nil)
+        #expect(Self.message([.replicaID: String(repeating: "r", count: 201)]) != nil)
+        #expect(Self.message([.replicaID: "a\nb"]) != nil)
+        #expect(Self.message([.replicaID: "pod-7"]) == nil)
+    }
 }
