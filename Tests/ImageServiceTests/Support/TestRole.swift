@@ -29,7 +29,7 @@ struct TestRole: Sendable {
     }
 
     /// A role that may use `owner`'s schema and read and write the rows of every table `owner` creates in it, and
-    /// nothing else: what the service runs as in production (k8s/base/postgres/init-roles.sh does the same).
+    /// nothing else: what the service runs as in production (k8s/base/config/app-role.sh does the same).
     init(rowsOf owner: TestRole) throws {
         let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         name = "app_" + suffix
