@@ -103,14 +103,16 @@ def main():
     check("by default this machine's other address is refused", reachable_elsewhere is False,
           f"{other}: {'accepted' if reachable_elsewhere else 'refused'}" if other else "no other address here")
 
-    for name, arguments, environment in [
-        ("--host 0.0.0.0", ["--host", "0.0.0.0"], {}),
-        ("HOST=0.0.0.0", [], {"HOST": "0.0.0.0"}),
-        ("--host 127.1 (an odd spelling)", ["--host", "127.1"], {}),
-        ("--host 0", ["--host", "0"], {}),
+    # What the refusal must say: how to serve on purpose, or what is wrong with the value given.
+    open_api = ["without API tokens", "--allow-anonymous"]
+    for name, arguments, environment, says in [
+        ("--host 0.0.0.0", ["--host", "0.0.0.0"], {}, open_api),
+        ("HOST=0.0.0.0", [], {"HOST": "0.0.0.0"}, open_api),
+        ("--host 127.1 (an odd spelling)", ["--host", "127.1"], {}, ["--host (HOST) must be an IPv4 address"]),
+        ("--host 0", ["--host", "0"], {}, ["--host (HOST) must be an IPv4 address"]),
         ("IMAGEPROC_ALLOW_ANONYMOUS=yes (not a yes it knows)", ["--host", "0.0.0.0"],
-         {"IMAGEPROC_ALLOW_ANONYMOUS": "yes"}),
-    ] + ([(f"--host {other}", ["--host", other], {})] if other else []):
+         {"IMAGEPROC_ALLOW_ANONYMOUS": "yes"}, ["IMAGEPROC_ALLOW_ANONYMOUS) must be 1, true, 0 or false"]),
+    ] + ([(f"--host {other}", ["--host", other], {}, open_api)] if other else []):
         server = Server(arguments, environment)
         try:
             code = server.process.wait(timeout=20)
@@ -118,8 +120,8 @@ def main():
             code = None
         errors = server.stop()
         check(f"{name} without tokens refuses to start, saying how", code not in (None, 0) and
-              "without API tokens" in errors and "--allow-anonymous" in errors,
-              f"exit {code}: {errors.strip().splitlines()[-1] if errors.strip() else ''}"[:200])
+              all(phrase in errors for phrase in says),
+              f"exit {code}: {errors.strip().splitlines()[0] if errors.strip() else ''}"[:200])
 
     for name, arguments, environment in [
         ("IMAGEPROC_ALLOW_ANONYMOUS=1", [], {"HOST": "0.0.0.0", "IMAGEPROC_ALLOW_ANONYMOUS": "1"}),
