@@ -11,7 +11,7 @@ PGPORT_PRIVATE ?= 54320
 export PORT ARGS SWIFT_TEST_ARGS PGPORT_PRIVATE
 
 .PHONY: help deps build release run test stop db psql clean chaos browser-test deploy-check backup-test \
-	contract-test fuzz fuzz-smoke asan bench lint shellcheck format-check
+	contract-test fuzz fuzz-smoke asan bench bench-http lint shellcheck format-check
 
 help: ## List the targets
 	@echo "Targets:"
@@ -55,6 +55,9 @@ asan: deps ## The image kernel's tests under AddressSanitizer (separate build in
 
 bench: ## Benchmark imageproc against pyvips, Pillow and the libjpeg decode floor (bench/README.md)
 	bench/bench.sh
+
+bench-http: ## imageproc's HTTP server against a Hummingbird 2 hello-world, wrk at 32 and 256 connections
+	bench/http.sh
 
 lint: shellcheck format-check ## shellcheck, then format-check
 
